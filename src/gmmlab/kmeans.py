@@ -1,0 +1,705 @@
+"""K-means clustering: Lloyd's algorithm, k-means++ seeding, class-mean seeding, missing data.
+
+Used by the "Clustering and K-means" chapter (``book/*/02_*``: :class:`KMeans`,
+:func:`kmeans_plusplus`, :func:`class_means`, :func:`lloyd_step`) and by the
+assignment chapter (``book/*/04_*``: :class:`MissingDataKMeans`, pen-and-paper
+question 1). The Gaussian-mixture code initialises EM with :class:`KMeans`.
+
+Everything means what it means in scikit-learn's ``KMeans(algorithm="lloyd")``:
+``tol`` is relative to the mean feature variance and compared with the total
+squared center shift, a run ends with a final assignment step, and ``n_iter_``
+counts Lloyd iterations. Started from the same centers, the results agree with
+scikit-learn's to rounding error.
+
+Numerics. Squared distances are computed with BLAS as
+``||x||^2 - 2 x.c + ||c||^2`` on data centred on its mean (which keeps that
+expansion accurate), in chunks of rows so memory stays bounded for large ``n``.
+An empty cluster is re-seeded deterministically with the point farthest from its
+own center (as scikit-learn does). ``float32`` and ``float64`` data keep their
+precision; sums of squares are accumulated in ``float64``. With ``device=``
+(``"cpu"``, ``"cuda"``, ...) the same iteration runs in torch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_data, check_fitted, check_int, check_positive_float, check_random_state
+
+__all__ = ["KMeans", "MissingDataKMeans", "kmeans_plusplus", "class_means", "lloyd_step"]
+
+#: Rows per chunk in the assignment step (bounded memory, cache-friendly).
+CHUNK_SIZE = 2048
+
+
+# ---------------------------------------------------------------------------
+# Numpy kernels
+# ---------------------------------------------------------------------------
+
+
+def _row_norms_sq(X: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", X, X)
+
+
+def _assign(X, centers, x_sq=None, *, sums: bool = False, chunk_size: int = CHUNK_SIZE):
+    """Nearest center of every row of ``X``, chunk by chunk.
+
+    Returns ``labels`` (int64), ``min_sq`` (squared distance to the nearest center,
+    float64) and, with ``sums=True``, the per-cluster sums of rows (float64, (K, d))
+    and counts (int64, (K,)).
+    """
+    n, d = X.shape
+    k = centers.shape[0]
+    if x_sq is None:
+        x_sq = _row_norms_sq(X)
+    c_sq = _row_norms_sq(centers)
+    labels = np.empty(n, dtype=np.int64)
+    min_sq = np.empty(n, dtype=np.float64)
+    total = np.zeros((k, d), dtype=np.float64) if sums else None
+    cluster_ids = np.arange(k)
+    buf = np.empty((min(chunk_size, n), k), dtype=X.dtype)
+    for start in range(0, n, chunk_size):
+        stop = min(start + chunk_size, n)
+        Xc = X[start:stop]
+        dist = np.matmul(Xc, centers.T, out=buf[: stop - start])  # x.c
+        dist *= -2.0
+        dist += c_sq  # ||c||^2 - 2 x.c
+        lab = dist.argmin(axis=1)
+        labels[start:stop] = lab
+        np.add(np.take_along_axis(dist, lab[:, None], axis=1)[:, 0], x_sq[start:stop], out=min_sq[start:stop])
+        if sums:
+            onehot = (lab[:, None] == cluster_ids).astype(X.dtype)
+            total += onehot.T @ Xc
+    np.maximum(min_sq, 0.0, out=min_sq)  # rounding can make a tiny distance negative
+    if not sums:
+        return labels, min_sq
+    counts = np.bincount(labels, minlength=k)
+    return labels, min_sq, total, counts
+
+
+def _relocate_empty(X, centers, labels, sums, counts) -> None:
+    """Re-seed empty clusters in place: each takes the point farthest from its own center.
+
+    Deterministic (farthest first, ties by index), as scikit-learn's Lloyd does.
+    """
+    empty = np.flatnonzero(counts == 0)
+    if empty.size == 0:
+        return
+    dist = ((X - centers[labels]) ** 2).sum(axis=1, dtype=np.float64)
+    far = np.lexsort((np.arange(X.shape[0]), -dist))[: empty.size]
+    for k_new, i in zip(empty, far):
+        k_old = labels[i]
+        sums[k_old] -= X[i]
+        counts[k_old] -= 1
+        sums[k_new] = X[i]
+        counts[k_new] = 1
+
+
+def lloyd_step(X, centers, x_sq=None):
+    """One Lloyd iteration: assign each point to its nearest center, move each center to its mean.
+
+    Shown in the "Clustering and K-means" chapter (``book/*/02_*``).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    centers : ndarray of shape (n_clusters, n_features)
+        Current centers (same dtype as ``X``).
+    x_sq : ndarray of shape (n_samples,), optional
+        Precomputed squared row norms of ``X``.
+
+    Returns
+    -------
+    new_centers : ndarray of shape (n_clusters, n_features)
+        Mean of the points assigned to each center (an empty cluster takes the
+        point farthest from its center).
+    labels : ndarray of shape (n_samples,)
+        Index of the nearest center of each point (for the *old* centers).
+    inertia : float
+        Sum of squared distances of the points to their nearest *old* center.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [4.0, 0.0], [4.0, 1.0]])
+    >>> new, labels, inertia = lloyd_step(X, np.array([[1.0, 0.0], [3.0, 0.0]]))
+    >>> new.tolist(), labels.tolist(), round(inertia, 6)
+    ([[0.0, 0.5], [4.0, 0.5]], [0, 0, 1, 1], 8.0)
+    """
+    # Assignment step: nearest center for each point, with per-cluster sums and counts.
+    labels, min_sq, sums, counts = _assign(X, centers, x_sq, sums=True)
+    # Update step: each center moves to the mean of its points.
+    _relocate_empty(X, centers, labels, sums, counts)
+    new_centers = (sums / counts[:, None]).astype(X.dtype, copy=False)
+    return new_centers, labels, float(min_sq.sum())
+
+
+def _lloyd(X, centers, *, max_iter: int, tol: float):
+    """Lloyd's algorithm from ``centers``; scikit-learn's stopping rules.
+
+    Returns ``centers, labels, inertia, n_iter, inertia_history``.
+    """
+    x_sq = _row_norms_sq(X)
+    history = []
+    labels_old = None
+    converged_strictly = False
+    for it in range(max_iter):
+        new_centers, labels, inertia = lloyd_step(X, centers, x_sq)
+        history.append(inertia)
+        shift = float(((new_centers - centers) ** 2).sum(dtype=np.float64))
+        centers = new_centers
+        if labels_old is not None and np.array_equal(labels, labels_old):
+            converged_strictly = True  # labels did not change: centers are final
+            break
+        if shift <= tol:
+            break
+        labels_old = labels
+    if not converged_strictly:
+        # Final assignment step, so that labels match the returned centers.
+        labels, _ = _assign(X, centers, x_sq)
+    inertia = _exact_inertia(X, centers, labels)
+    return centers, labels, inertia, it + 1, np.asarray(history)
+
+
+def _exact_inertia(X, centers, labels, chunk_size: int = CHUNK_SIZE) -> float:
+    """Sum of ``||x_i - c_{labels_i}||^2`` computed directly (no expansion)."""
+    total = 0.0
+    for start in range(0, X.shape[0], chunk_size):
+        diff = X[start : start + chunk_size] - centers[labels[start : start + chunk_size]]
+        total += float(np.einsum("ij,ij->", diff, diff, dtype=np.float64))
+    return total
+
+
+# ---------------------------------------------------------------------------
+# Torch kernels (same structure; used with device=...)
+# ---------------------------------------------------------------------------
+
+
+def _torch_assign(X, centers, x_sq, *, sums: bool = False, chunk_size: int = CHUNK_SIZE):
+    import torch
+
+    n, d = X.shape
+    k = centers.shape[0]
+    c_sq = (centers * centers).sum(1)
+    labels = torch.empty(n, dtype=torch.int64, device=X.device)
+    min_sq = torch.empty(n, dtype=torch.float64, device=X.device)
+    total = torch.zeros((k, d), dtype=torch.float64, device=X.device) if sums else None
+    for start in range(0, n, chunk_size):
+        stop = min(start + chunk_size, n)
+        Xc = X[start:stop]
+        dist = torch.addmm(c_sq, Xc, centers.T, alpha=-2.0)  # ||c||^2 - 2 x.c
+        best, lab = dist.min(dim=1)
+        labels[start:stop] = lab
+        min_sq[start:stop] = best.double() + x_sq[start:stop]
+        if sums:
+            total.index_add_(0, lab, Xc.double())
+    min_sq.clamp_(min=0.0)
+    if not sums:
+        return labels, min_sq
+    counts = torch.bincount(labels, minlength=k)
+    return labels, min_sq, total, counts
+
+
+def _torch_relocate_empty(X, centers, labels, sums, counts) -> None:
+    import torch
+
+    empty = torch.nonzero(counts == 0).flatten().tolist()
+    if not empty:
+        return
+    dist = ((X - centers[labels]) ** 2).sum(1, dtype=torch.float64)
+    # farthest first, ties by index (stable sort of -dist)
+    far = torch.sort(-dist, stable=True).indices[: len(empty)].tolist()
+    for k_new, i in zip(empty, far):
+        k_old = int(labels[i])
+        sums[k_old] -= X[i].double()
+        counts[k_old] -= 1
+        sums[k_new] = X[i].double()
+        counts[k_new] = 1
+
+
+def _torch_lloyd_step(X, centers, x_sq):
+    """Torch twin of :func:`lloyd_step`."""
+    labels, min_sq, sums, counts = _torch_assign(X, centers, x_sq, sums=True)
+    _torch_relocate_empty(X, centers, labels, sums, counts)
+    new_centers = (sums / counts[:, None]).to(X.dtype)
+    return new_centers, labels, float(min_sq.sum())
+
+
+def _torch_lloyd(X_np, centers_np, *, max_iter: int, tol: float, device):
+    import torch
+
+    X = torch.as_tensor(X_np, device=device)
+    centers = torch.as_tensor(centers_np, device=device)
+    x_sq = (X.double() ** 2).sum(1) if X.dtype != torch.float64 else (X * X).sum(1)
+    history = []
+    labels_old = None
+    converged_strictly = False
+    for it in range(max_iter):
+        new_centers, labels, inertia = _torch_lloyd_step(X, centers, x_sq)
+        history.append(inertia)
+        shift = float(((new_centers - centers) ** 2).sum(dtype=torch.float64))
+        centers = new_centers
+        if labels_old is not None and torch.equal(labels, labels_old):
+            converged_strictly = True
+            break
+        if shift <= tol:
+            break
+        labels_old = labels
+    if not converged_strictly:
+        labels, _ = _torch_assign(X, centers, x_sq)
+    diff = X - centers[labels]
+    inertia = float((diff * diff).sum(dtype=torch.float64))
+    return centers.cpu().numpy(), labels.cpu().numpy(), inertia, it + 1, np.asarray(history)
+
+
+# ---------------------------------------------------------------------------
+# Initialisation
+# ---------------------------------------------------------------------------
+
+
+def _check_n_clusters(n_clusters, n_samples: int) -> int:
+    n_clusters = check_int(n_clusters, "n_clusters", low=1)
+    if n_clusters > n_samples:
+        raise ValueError(f"n_clusters={n_clusters} must be <= n_samples={n_samples}")
+    return n_clusters
+
+
+def _kmeans_plusplus(X, n_clusters: int, rng, x_sq=None):
+    """Greedy k-means++ on validated data; consumes ``rng`` exactly as scikit-learn does."""
+    n = X.shape[0]
+    if x_sq is None:
+        x_sq = _row_norms_sq(X)
+    x_sq = x_sq.astype(np.float64, copy=False)
+    n_trials = 2 + int(np.log(n_clusters))
+    centers = np.empty((n_clusters, X.shape[1]), dtype=X.dtype)
+    indices = np.full(n_clusters, -1, dtype=np.int64)
+
+    def sq_dist_to(rows):  # (len(rows), n) squared distances, clipped at 0
+        d = X[rows] @ X.T
+        d = x_sq[rows][:, None] - 2.0 * d + x_sq[None, :]
+        return np.maximum(d, 0.0, out=d).astype(np.float64, copy=False)
+
+    first = rng.choice(n, p=np.ones(n) / n)  # uniform
+    centers[0] = X[first]
+    indices[0] = first
+    closest = sq_dist_to([first])[0]
+    potential = closest.sum()
+    for c in range(1, n_clusters):
+        # Candidates drawn with probability proportional to D(x)^2 ...
+        targets = rng.uniform(size=n_trials) * potential
+        candidates = np.searchsorted(np.cumsum(closest), targets)
+        np.clip(candidates, None, n - 1, out=candidates)
+        # ... and the one that lowers the potential most is kept.
+        dist = np.minimum(closest, sq_dist_to(candidates))
+        pots = dist.sum(axis=1)
+        best = int(np.argmin(pots))
+        potential, closest = pots[best], dist[best]
+        centers[c] = X[candidates[best]]
+        indices[c] = candidates[best]
+    return centers, indices
+
+
+def kmeans_plusplus(X, n_clusters: int, *, random_state=None):
+    """k-means++ seeding (Arthur & Vassilvitskii 2007), greedy variant.
+
+    The first center is a data point drawn uniformly; each next one is the best of
+    ``2 + ln k`` candidates drawn with probability proportional to ``D(x)^2``, the
+    squared distance to the nearest center already chosen -- "best" meaning the one
+    that lowers the total ``sum D(x)^2`` most. This is scikit-learn's algorithm and
+    consumes the random state the same way, so with the same seed it picks the same
+    points as :func:`sklearn.cluster.kmeans_plusplus`.
+
+    Used in the "Clustering and K-means" chapter (``book/*/02_*``).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_clusters : int
+        Number of centers, ``1 <= n_clusters <= n_samples``.
+    random_state : int, numpy RandomState or None
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features)
+    indices : ndarray of shape (n_clusters,)
+        Rows of ``X`` chosen as centers.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [0.1, 0.0], [10.0, 0.0], [10.1, 0.0]])
+    >>> centers, idx = kmeans_plusplus(X, 2, random_state=0)
+    >>> sorted(int(i) // 2 for i in idx)  # one point from each pair
+    [0, 1]
+    """
+    X = check_data(X, name="X")
+    n_clusters = _check_n_clusters(n_clusters, X.shape[0])
+    return _kmeans_plusplus(X, n_clusters, check_random_state(random_state))
+
+
+def class_means(X, y):
+    """Mean of each class: the homework's "class-mean" initialisation of K-means.
+
+    Used in the "Clustering and K-means" chapter (``book/*/02_*``) to start K-means
+    from the ten digit means (it uses the labels, so it is a reference point, not an
+    unsupervised method).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+        Class labels.
+
+    Returns
+    -------
+    means : ndarray of shape (n_classes, n_features)
+        Row ``j`` is the mean of the samples of the ``j``-th class in sorted order
+        (``np.unique(y)``).
+
+    Examples
+    --------
+    >>> class_means([[0.0, 0.0], [2.0, 2.0], [10.0, 0.0]], [1, 1, 0]).tolist()
+    [[10.0, 0.0], [1.0, 1.0]]
+    """
+    X = check_data(X, name="X")
+    y = np.asarray(y)
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise ValueError(f"y must be a 1-D array of {X.shape[0]} labels (one per row of X), got shape {y.shape}")
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError("y contains NaN labels")
+    _, codes = np.unique(y, return_inverse=True)
+    counts = np.bincount(codes)
+    sums = np.zeros((counts.size, X.shape[1]), dtype=np.float64)
+    np.add.at(sums, codes, X)
+    return (sums / counts[:, None]).astype(X.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------
+# Estimators
+# ---------------------------------------------------------------------------
+
+
+def _check_device(device):
+    if device is None:
+        return None
+    import torch
+
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be None or a torch device such as 'cpu' or 'cuda', got {device!r}") from None
+
+
+class KMeans:
+    """K-means clustering with Lloyd's algorithm.
+
+    Minimises the inertia ``sum_i ||x_i - mu_{z_i}||^2`` by alternating the
+    assignment step (each point to its nearest center) and the update step (each
+    center to the mean of its points), see :func:`lloyd_step`. Used in the
+    "Clustering and K-means" chapter (``book/*/02_*``) and to initialise EM for
+    Gaussian mixtures.
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of clusters K.
+    init : {"k-means++", "random"} or array-like of shape (n_clusters, n_features)
+        ``"k-means++"`` (:func:`kmeans_plusplus`), ``"random"`` (K distinct data
+        points drawn uniformly) or the initial centers themselves (e.g.
+        :func:`class_means`).
+    n_init : int
+        Number of runs from different seeds; the one with the lowest inertia is
+        kept. Must be 1 when ``init`` is an array.
+    max_iter : int
+        Maximum number of Lloyd iterations per run.
+    tol : float
+        Relative tolerance: a run stops when the total squared center shift is at
+        most ``tol`` times the mean variance of the features (or when no label
+        changes).
+    random_state : int, numpy RandomState or None
+        Seed of the initialisation. With the same seed the centers are those
+        scikit-learn's ``KMeans`` starts from.
+    device : None or str or torch.device
+        ``None``: numpy. Otherwise the iteration runs in torch on that device
+        (``"cpu"``, ``"cuda"``).
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+    labels_ : ndarray of shape (n_samples,)
+    inertia_ : float
+        Sum of squared distances of the samples to their center.
+    n_iter_ : int
+        Number of Lloyd iterations of the kept run.
+    inertia_history_ : ndarray of shape (n_iter_,)
+        Inertia at the assignment step of each iteration (non-increasing).
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [4.0, 0.0], [4.0, 1.0]])
+    >>> km = KMeans(2, random_state=0).fit(X)
+    >>> sorted(km.cluster_centers_.tolist()), float(km.inertia_)
+    ([[0.0, 0.5], [4.0, 0.5]], 1.0)
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        init: Any = "k-means++",
+        n_init: int = 1,
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state=None,
+        device=None,
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.device = device
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(n_clusters={self.n_clusters!r})"
+
+    # -- input handling (overridden by MissingDataKMeans) --------------------
+    def _validate_data(self, X):
+        return check_data(X, name="X")
+
+    def _check_params(self, X):
+        n_samples, n_features = X.shape
+        n_clusters = _check_n_clusters(self.n_clusters, n_samples)
+        n_init = check_int(self.n_init, "n_init", low=1)
+        max_iter = check_int(self.max_iter, "max_iter", low=1)
+        tol = check_positive_float(self.tol, "tol", allow_zero=True)
+        init = self.init
+        if isinstance(init, str):
+            if init not in ("k-means++", "random"):
+                raise ValueError(f"init must be 'k-means++', 'random' or an array of centers, got {init!r}")
+        else:
+            try:
+                init = check_data(init, name="init", dtype=X.dtype)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"init must be 'k-means++', 'random' or an array of shape "
+                    f"({n_clusters}, {n_features}): {exc}"
+                ) from None
+            if init.shape != (n_clusters, n_features):
+                raise ValueError(
+                    f"init must have shape (n_clusters, n_features) = ({n_clusters}, {n_features}), "
+                    f"got {init.shape}"
+                )
+            if n_init != 1:
+                raise ValueError(f"n_init must be 1 when init is an array of centers, got {n_init}")
+        return n_clusters, n_init, max_iter, tol, init
+
+    # -- fitting -------------------------------------------------------------
+    def fit(self, X, y=None):
+        """Compute the clustering.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        X = self._validate_data(X)
+        n_clusters, n_init, max_iter, tol, init = self._check_params(X)
+        device = _check_device(self.device)
+        rng = check_random_state(self.random_state)
+        tol_abs = float(np.mean(np.var(X, axis=0))) * tol if tol > 0 else 0.0
+        # Centre the data: keeps ||x||^2 - 2 x.c + ||c||^2 accurate (scikit-learn does the same).
+        mean = X.mean(axis=0)
+        Xc = X - mean
+        x_sq = _row_norms_sq(Xc)
+        best = None
+        for _ in range(n_init):
+            if isinstance(init, str) and init == "k-means++":
+                centers, _ = _kmeans_plusplus(Xc, n_clusters, rng, x_sq)
+            elif isinstance(init, str):  # "random"
+                seeds = rng.choice(Xc.shape[0], size=n_clusters, replace=False, p=np.ones(Xc.shape[0]) / Xc.shape[0])
+                centers = Xc[seeds]
+            else:
+                centers = init - mean
+            if device is None:
+                run = _lloyd(Xc, centers, max_iter=max_iter, tol=tol_abs)
+            else:
+                run = _torch_lloyd(Xc, centers, max_iter=max_iter, tol=tol_abs, device=device)
+            if best is None or run[2] < best[2]:
+                best = run
+        centers, labels, inertia, n_iter, history = best
+        self.cluster_centers_ = (centers + mean).astype(X.dtype, copy=False)
+        self.labels_ = labels
+        self.inertia_ = inertia
+        self.n_iter_ = n_iter
+        self.inertia_history_ = history
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def fit_predict(self, X, y=None) -> np.ndarray:
+        """Fit and return ``labels_``."""
+        return self.fit(X).labels_
+
+    def _check_n_features(self, X) -> None:
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} was fitted with {self.n_features_in_}"
+            )
+
+    def _check_new(self, X):
+        check_fitted(self, "cluster_centers_")
+        X = self._validate_data(X)
+        self._check_n_features(X)
+        return X
+
+    def predict(self, X) -> np.ndarray:
+        """Index of the nearest center for each row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        X = self._check_new(X)
+        return _assign(X, self.cluster_centers_.astype(X.dtype, copy=False))[0]
+
+    def transform(self, X) -> np.ndarray:
+        """Euclidean distances from each row of ``X`` to each center.
+
+        Returns
+        -------
+        distances : ndarray of shape (n_samples, n_clusters)
+        """
+        X = self._check_new(X)
+        C = self.cluster_centers_.astype(X.dtype, copy=False)
+        d2 = _row_norms_sq(X)[:, None] - 2.0 * (X @ C.T) + _row_norms_sq(C)[None, :]
+        return np.sqrt(np.maximum(d2, 0.0))
+
+    def score(self, X, y=None) -> float:
+        """Opposite of the inertia of ``X`` for the fitted centers (higher is better)."""
+        X = self._check_new(X)
+        C = self.cluster_centers_.astype(X.dtype, copy=False)
+        labels = _assign(X, C)[0]
+        return -_exact_inertia(X, C, labels)
+
+
+class MissingDataKMeans(KMeans):
+    """K-means for data with missing entries (NaN), the homework's cost (2).
+
+    Each missing coordinate is treated as random, drawn from ``N(0, c)``, and the
+    cost is the expected squared distance. For a point with observed coordinates
+    ``O`` and missing ones ``M``,
+
+    ``E ||x - mu||^2 = sum_{o in O} (x_o - mu_o)^2 + sum_{m in M} (mu_m^2 + c)``,
+
+    so the assignment step compares these expected distances, and the update step,
+    setting the gradient in ``mu`` to zero, gives ``mu = (sum of observed values) /
+    (cluster size)``: missing values count as the prior mean 0. Equivalently this is
+    K-means on the data with NaN replaced by 0, plus the constant ``c * (number of
+    missing entries)`` in the cost; ``c`` changes the cost, not the clustering.
+    With no NaN it is exactly :class:`KMeans`. Used in the assignment chapter
+    (``book/*/04_*``, pen-and-paper question 1).
+
+    Parameters
+    ----------
+    n_clusters : int
+    c : float > 0
+        Variance of the prior ``N(0, c)`` of a missing coordinate.
+    init, n_init, max_iter, tol, random_state, device
+        As in :class:`KMeans` (k-means++ and ``tol`` use the zero-filled data).
+
+    Attributes
+    ----------
+    cluster_centers_, labels_, n_iter_
+        As in :class:`KMeans`.
+    cost_ : float
+        Final value of cost (2) (``inertia_`` is the same number).
+    cost_history_ : ndarray of shape (n_iter_,)
+        Cost (2) at the assignment step of each iteration (non-increasing).
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, np.nan], [0.0, 1.0], [4.0, 0.0], [np.nan, 1.0]])
+    >>> km = MissingDataKMeans(2, c=1.0, init=np.array([[0.0, 0.0], [4.0, 0.0]])).fit(X)
+    >>> km.labels_.tolist(), km.cluster_centers_.tolist()
+    [[0, 0, 1, 0], [[0.0, 0.6666666666666666], [4.0, 0.0]]]
+    """
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        c: float = 1.0,
+        init: Any = "k-means++",
+        n_init: int = 1,
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state=None,
+        device=None,
+    ):
+        super().__init__(
+            n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state, device=device
+        )
+        self.c = c
+
+    @staticmethod
+    def _fill_missing(X):
+        """Validated ``X`` with NaN replaced by 0 (the prior mean), and missing counts per row."""
+        X = check_data(X, name="X", allow_nan=True)
+        missing = np.isnan(X)
+        n_missing = missing.sum(axis=1)
+        empty_rows = np.flatnonzero(n_missing == X.shape[1])
+        if empty_rows.size:
+            raise ValueError(
+                f"X has {empty_rows.size} row(s) with every entry missing (first: row {empty_rows[0]}); "
+                "drop them before clustering"
+            )
+        return np.where(missing, 0.0, X).astype(X.dtype, copy=False), n_missing
+
+    def _validate_data(self, X):
+        return self._fill_missing(X)[0]
+
+    def fit(self, X, y=None):
+        """Compute the clustering of ``X`` (NaN marks a missing entry)."""
+        c = check_positive_float(self.c, "c")
+        X, n_missing = self._fill_missing(X)
+        super().fit(X)  # K-means on the zero-filled data ...
+        self.n_missing_ = int(n_missing.sum())
+        extra = c * self.n_missing_  # ... plus c for every missing entry
+        self.cost_ = self.inertia_ + extra
+        self.inertia_ = self.cost_
+        self.cost_history_ = self.inertia_history_ + extra
+        self.inertia_history_ = self.cost_history_
+        return self
+
+    def expected_sq_distances(self, X) -> np.ndarray:
+        """Expected squared distance (cost (2)) from each row of ``X`` to each center.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_clusters)
+        """
+        c = check_positive_float(self.c, "c")
+        check_fitted(self, "cluster_centers_")
+        Xf, n_missing = self._fill_missing(X)
+        self._check_n_features(Xf)
+        C = self.cluster_centers_.astype(Xf.dtype, copy=False)
+        d2 = _row_norms_sq(Xf)[:, None] - 2.0 * (Xf @ C.T) + _row_norms_sq(C)[None, :]
+        return np.maximum(d2, 0.0) + c * n_missing[:, None]
+
+    def transform(self, X) -> np.ndarray:
+        """Square root of :meth:`expected_sq_distances`."""
+        return np.sqrt(self.expected_sq_distances(X))
+
+    def score(self, X, y=None) -> float:
+        """Opposite of cost (2) of ``X`` for the fitted centers."""
+        return -float(self.expected_sq_distances(X).min(axis=1).sum())
