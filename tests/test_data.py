@@ -1,0 +1,155 @@
+"""gmmlab.data: real MNIST/FashionMNIST through torchvision, Old Faithful, synthetic mixtures."""
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gmmlab import data
+from gmmlab.data import (
+    DataNotFoundError,
+    load_fashion_mnist,
+    load_mnist,
+    load_old_faithful,
+    make_gaussian_mixture,
+)
+
+
+def _snapshot(root: Path) -> dict:
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(root.rglob("*"))}
+
+
+@pytest.fixture
+def fresh_cache():
+    data._load_idx.cache_clear()
+    yield
+    data._load_idx.cache_clear()
+
+
+def test_mnist_train_shapes_dtypes_and_first_labels():
+    images, labels = load_mnist("train")
+    assert images.shape == (60000, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (60000,) and labels.dtype == np.int64
+    assert labels[:5].tolist() == [5, 0, 4, 1, 9]
+    assert images.max() == 255 and images.min() == 0
+    assert np.bincount(labels).tolist()[1] == 6742  # the published count of ones
+
+
+def test_fashion_mnist_test_shapes_and_first_labels():
+    images, labels = load_fashion_mnist("test")
+    assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (10000,) and labels.dtype == np.int64
+    assert labels[:5].tolist() == [9, 2, 1, 1, 6]
+    assert np.bincount(labels).tolist() == [1000] * 10
+
+
+def test_arrays_are_read_only_so_callers_cannot_corrupt_the_cache():
+    images, _ = load_mnist("test")
+    with pytest.raises(ValueError):
+        images[0, 0, 0] = 1
+
+
+def test_bad_split():
+    with pytest.raises(ValueError, match="split"):
+        load_mnist("validation")
+
+
+def test_empty_root_without_network_names_gmmlab_data(tmp_path, monkeypatch, fresh_cache):
+    import torchvision.datasets.mnist as tv_mnist
+
+    def no_network(*args, **kwargs):
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", no_network)
+    monkeypatch.setenv("GMMLAB_DATA", str(tmp_path))
+    with pytest.raises(DataNotFoundError, match="GMMLAB_DATA") as info:
+        load_mnist("train")
+    assert "MNIST/raw" in str(info.value)
+
+
+def test_read_only_root_is_not_written(tmp_path, monkeypatch, fresh_cache):
+    source = Path(os.environ["GMMLAB_DATA"]) / "MNIST" / "raw"
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for f in source.iterdir():
+        shutil.copy(f, raw / f.name)
+    before = _snapshot(tmp_path)
+    for p in [tmp_path, tmp_path / "MNIST", raw, *raw.iterdir()]:
+        p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    monkeypatch.setenv("GMMLAB_DATA", str(tmp_path))
+    try:
+        images, labels = load_mnist("test")
+        assert images.shape == (10000, 28, 28) and labels[:3].tolist() == [7, 2, 1]
+        assert _snapshot(tmp_path) == before
+    finally:
+        for p in [tmp_path, tmp_path / "MNIST", raw, *raw.iterdir()]:
+            p.chmod(p.stat().st_mode | stat.S_IWUSR)
+
+
+def test_shared_root_untouched_by_loading(fresh_cache):
+    root = Path(os.environ["GMMLAB_DATA"])
+    before = _snapshot(root)
+    load_fashion_mnist("train")
+    assert _snapshot(root) == before
+
+
+def test_corrupt_file_is_reported(tmp_path, monkeypatch, fresh_cache):
+    source = Path(os.environ["GMMLAB_DATA"]) / "MNIST" / "raw"
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for f in source.iterdir():
+        shutil.copy(f, raw / f.name)
+    labels = raw / "t10k-labels-idx1-ubyte"
+    content = bytearray(labels.read_bytes())
+    content[100] ^= 0xFF  # one flipped byte: same size, wrong label
+    labels.write_bytes(bytes(content))
+    monkeypatch.setenv("GMMLAB_DATA", str(tmp_path))
+    with pytest.raises(DataNotFoundError, match="corrupt.*GMMLAB_DATA"):
+        load_mnist("test")
+
+
+def test_old_faithful():
+    X = load_old_faithful()
+    assert X.shape == (272, 2) and X.dtype == np.float64
+    assert X[0].tolist() == [3.6, 79.0]
+    # R's summary(faithful): eruptions 1.600..5.100, waiting 43..96, means 3.488 and 70.90
+    assert X[:, 0].min() == 1.6 and X[:, 0].max() == 5.1
+    assert X[:, 1].min() == 43 and X[:, 1].max() == 96
+    np.testing.assert_allclose(X.mean(axis=0), [3.487783, 70.897059], atol=1e-5)
+
+
+def test_synthetic_mixture_matches_its_parameters():
+    s = make_gaussian_mixture(40000, n_components=3, n_features=2, random_state=0)
+    assert s.X.shape == (40000, 2) and s.labels.shape == (40000,)
+    np.testing.assert_allclose(s.weights.sum(), 1.0)
+    np.testing.assert_allclose(np.bincount(s.labels) / 40000, s.weights, atol=0.01)
+    for k in range(3):
+        Xk = s.X[s.labels == k]
+        np.testing.assert_allclose(Xk.mean(axis=0), s.means[k], atol=0.05)
+        np.testing.assert_allclose(np.cov(Xk.T), s.covariances[k], atol=0.06)
+
+
+def test_synthetic_mixture_given_parameters_and_determinism():
+    kwargs = dict(weights=[0.25, 0.75], means=[[0.0, 0.0], [5.0, 5.0]], covariances=[np.eye(2), 2 * np.eye(2)])
+    a = make_gaussian_mixture(100, random_state=1, **kwargs)
+    b = make_gaussian_mixture(100, random_state=1, **kwargs)
+    np.testing.assert_array_equal(a.X, b.X)
+    assert not np.array_equal(a.X, make_gaussian_mixture(100, random_state=2, **kwargs).X)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(n_samples=0), "n_samples"),
+        (dict(weights=[0.5, 0.6], means=[[0, 0], [1, 1]]), "weights"),
+        (dict(means=[[0, 0], [1, 1]], covariances=np.ones((2, 2, 2))), "positive definite"),
+        (dict(means=[[0, 0]], covariances=np.eye(3)[None]), "covariances must have shape"),
+        (dict(n_components=0), "n_components"),
+    ],
+)
+def test_synthetic_mixture_bad_input(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        make_gaussian_mixture(**kwargs)
