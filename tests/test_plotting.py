@@ -54,3 +54,136 @@ def test_same_figure_renders_byte_identically():
 def test_bad_input(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         show_images(*args, **kwargs)
+
+
+# -- Gaussian mixtures and EM: ellipses, contours, the EM animation ------------------------
+
+from gmmlab.plotting import (  # noqa: E402
+    ellipse_parameters,
+    em_animation,
+    full_covariances,
+    plot_covariance_ellipses,
+    plot_density_contours,
+    responsibility_colors,
+)
+
+
+def test_ellipse_axes_are_the_covariance_eigendecomposition():
+    rng = np.random.default_rng(1)
+    A = rng.normal(size=(2, 2))
+    cov = A @ A.T + 0.1 * np.eye(2)
+    center, width, height, angle = ellipse_parameters([1.0, -2.0], cov, n_std=2.0)
+    eigval, eigvec = np.linalg.eigh(cov)
+    np.testing.assert_allclose([width, height], 4.0 * np.sqrt(eigval[::-1]))
+    # the major axis direction is the top eigenvector (up to sign)
+    direction = np.array([np.cos(np.radians(angle)), np.sin(np.radians(angle))])
+    np.testing.assert_allclose(abs(direction @ eigvec[:, 1]), 1.0, atol=1e-12)
+    # the ellipse's points satisfy (x - mu)^T Sigma^-1 (x - mu) = n_std^2
+    t = np.linspace(0, 2 * np.pi, 7)
+    a, b = width / 2, height / 2
+    minor = np.array([-direction[1], direction[0]])
+    pts = center + np.outer(a * np.cos(t), direction) + np.outer(b * np.sin(t), minor)
+    d = pts - center
+    np.testing.assert_allclose(np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d), 4.0)
+
+
+def test_plotted_ellipses_match_the_covariances():
+    means = np.array([[0.0, 0.0], [3.0, 1.0]])
+    covs = np.array([[[2.0, 0.5], [0.5, 1.0]], [[1.0, -0.3], [-0.3, 0.5]]])
+    fig, ax = plt.subplots()
+    patches = plot_covariance_ellipses(ax, means, covs, n_std=(1.0, 2.0))
+    assert len(patches) == 4
+    for k in range(2):
+        for j, r in enumerate((1.0, 2.0)):
+            e = patches[2 * k + j]
+            _, w, h, angle = ellipse_parameters(means[k], covs[k], r)
+            np.testing.assert_allclose([e.width, e.height, e.angle], [w, h, angle])
+            np.testing.assert_allclose(e.center, means[k])
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "covariance_type, covs",
+    [("tied", np.array([[2.0, 0.3], [0.3, 1.0]])), ("diag", np.array([[1.0, 2.0], [3.0, 4.0]])),
+     ("spherical", np.array([0.5, 2.0]))],
+)
+def test_full_covariances_per_type(covariance_type, covs):
+    full = full_covariances(covs, 2, 2, covariance_type)
+    assert full.shape == (2, 2, 2)
+    if covariance_type == "tied":
+        np.testing.assert_array_equal(full[0], covs)
+        np.testing.assert_array_equal(full[1], covs)
+    elif covariance_type == "diag":
+        np.testing.assert_array_equal(full[1], np.diag(covs[1]))
+    else:
+        np.testing.assert_array_equal(full[1], 2.0 * np.eye(2))
+
+
+def test_density_contours_levels_follow_the_function():
+    fig, ax = plt.subplots()
+    cs = plot_density_contours(ax, lambda P: -0.5 * (P**2).sum(axis=1), (-2, 2), (-2, 2),
+                               n_grid=50, levels=[-1.0, -0.5])
+    np.testing.assert_allclose(cs.levels, [-1.0, -0.5])
+    # the level -0.5 is the unit circle
+    seg = np.concatenate([p.vertices for p in cs.get_paths()[1:2]])
+    np.testing.assert_allclose(np.hypot(seg[:, 0], seg[:, 1]), 1.0, atol=0.01)
+    plt.close(fig)
+
+
+def test_responsibility_colors_mix_the_component_colours():
+    rgb = responsibility_colors(np.array([[1.0, 0.0], [0.5, 0.5]]), colors=["red", "blue"])
+    np.testing.assert_allclose(rgb, [[1, 0, 0], [0.5, 0, 0.5]])
+    with pytest.raises(ValueError, match="simplex"):
+        responsibility_colors(np.array([[0.7, 0.7]]))
+
+
+def _frames(n_frames):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    frames = []
+    for i in range(n_frames):
+        resp = rng.dirichlet([1.0, 1.0], size=40)
+        frames.append({"resp": resp, "means": np.array([[0.0, 0.0], [1.0, i / 5]]),
+                       "covariances": np.array([np.eye(2), 0.5 * np.eye(2)]),
+                       "title": f"{i}", "iteration": i})
+    return X, frames
+
+
+def test_em_animation_is_deterministic_with_the_expected_frames():
+    use_book_style()
+    X, frames = _frames(4)
+    kwargs = dict(log_likelihoods=np.linspace(-3, -2, 4), dpi=30, html_id="em_test")
+    first = em_animation(X, frames, **kwargs).data
+    second = em_animation(X, frames, **kwargs).data
+    assert first == second
+    assert "var frames = new Array(4);" in first
+    assert first.count("data:image/png;base64,") == 4
+    assert 'id="_anim_imgem_test"' in first and "anim_imgem_test" in first
+    # no random uuid left in any element id or JavaScript name
+    import re
+
+    assert not re.search(r"anim[A-Za-z0-9_]*[0-9a-f]{32}", first)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"frames": []}, "empty"), ({"html_id": "bad id"}, "html_id"),
+     ({"log_likelihoods": [0.0], "drop_iteration": True}, "iteration")],
+)
+def test_em_animation_bad_input(kwargs, match):
+    X, frames = _frames(1)
+    kwargs = dict(kwargs)
+    if kwargs.pop("drop_iteration", False):
+        del frames[0]["iteration"]
+    kwargs.setdefault("frames", frames)
+    with pytest.raises(ValueError, match=match):
+        em_animation(X, **kwargs)
+
+
+def test_ellipse_bad_input():
+    with pytest.raises(ValueError, match="2-D"):
+        ellipse_parameters([0, 0, 0], np.eye(3))
+    with pytest.raises(ValueError, match="semi-definite"):
+        ellipse_parameters([0, 0], [[1.0, 0.0], [0.0, -1.0]])
+    with pytest.raises(ValueError, match="covariance_type"):
+        full_covariances(np.eye(2), 1, 2, "round")

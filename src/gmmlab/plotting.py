@@ -132,3 +132,335 @@ def show_images(
     if title:
         fig.suptitle(title)
     return fig
+
+
+# -- Gaussian mixtures and EM ("Mélanges de gaussiennes", "L'algorithme E.M",
+#    "La vue variationnelle" / "Misturas de gaussianas", "O algoritmo EM", "A visão
+#    variacional": book/*/04_mixtures, 05_em, 06_elbo) ----------------------------------
+
+__all__ += [
+    "ellipse_parameters",
+    "full_covariances",
+    "plot_covariance_ellipses",
+    "plot_density_contours",
+    "responsibility_colors",
+    "em_animation",
+]
+
+
+def full_covariances(covariances, n_components: int, n_features: int, covariance_type: str = "full"):
+    """Expand covariances stored per ``covariance_type`` (as in ``GaussianMixture.covariances_``)
+    into an array of shape (n_components, n_features, n_features).
+
+    Examples
+    --------
+    >>> full_covariances(np.array([1.0, 4.0]), 2, 2, "spherical")[1]
+    array([[4., 0.],
+           [0., 4.]])
+    """
+    c = np.asarray(covariances, dtype=np.float64)
+    K, d = int(n_components), int(n_features)
+    expected = {"full": (K, d, d), "tied": (d, d), "diag": (K, d), "spherical": (K,)}
+    if covariance_type not in expected:
+        raise ValueError(
+            f"covariance_type must be one of {tuple(expected)}, got {covariance_type!r}"
+        )
+    if c.shape != expected[covariance_type]:
+        raise ValueError(
+            f"covariances must have shape {expected[covariance_type]} for "
+            f"covariance_type={covariance_type!r}, got {c.shape}"
+        )
+    if covariance_type == "full":
+        return c.copy()
+    if covariance_type == "tied":
+        return np.repeat(c[None], K, axis=0)
+    if covariance_type == "diag":
+        return np.stack([np.diag(v) for v in c])
+    return c[:, None, None] * np.eye(d)[None]
+
+
+def ellipse_parameters(mean, covariance, n_std: float = 2.0):
+    """Centre, axis lengths and angle of the ellipse ``(x - mu)^T Sigma^{-1} (x - mu) = n_std^2``.
+
+    The axes point along the eigenvectors of ``covariance`` and their half-lengths are
+    ``n_std * sqrt(eigenvalue)``.
+
+    Returns
+    -------
+    center : ndarray of shape (2,)
+    width, height : float
+        Full lengths (2 half-lengths) of the axes along the largest and the
+        smallest eigenvector.
+    angle : float
+        Angle of the largest axis with the x axis, in degrees (matplotlib's
+        ``Ellipse`` convention).
+
+    Examples
+    --------
+    >>> c, w, h, a = ellipse_parameters([0, 0], [[4, 0], [0, 1]], n_std=1)
+    >>> float(w), float(h), float(a)
+    (4.0, 2.0, 0.0)
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    cov = np.asarray(covariance, dtype=np.float64)
+    if mean.shape != (2,) or cov.shape != (2, 2):
+        raise ValueError(
+            f"ellipses are drawn in 2-D: mean must have shape (2,) and covariance (2, 2), "
+            f"got {mean.shape} and {cov.shape}"
+        )
+    if not np.all(np.isfinite(cov)) or not np.allclose(cov, cov.T):
+        raise ValueError("covariance must be a finite symmetric matrix")
+    if not isinstance(n_std, (int, float, np.floating, np.integer)) or not n_std > 0:
+        raise ValueError(f"n_std must be a positive number, got {n_std!r}")
+    eigval, eigvec = np.linalg.eigh(cov)  # ascending
+    if eigval[0] < 0:
+        raise ValueError("covariance must be positive semi-definite")
+    major = eigvec[:, 1]
+    angle = float(np.degrees(np.arctan2(major[1], major[0])))
+    angle = (angle + 90.0) % 180.0 - 90.0  # an axis has no direction: angle in [-90, 90)
+    width, height = 2 * n_std * np.sqrt(eigval[::-1])
+    return mean, float(width), float(height), angle
+
+
+def plot_covariance_ellipses(
+    ax,
+    means,
+    covariances,
+    *,
+    covariance_type: str = "full",
+    n_std: Sequence[float] | float = (1.0, 2.0),
+    colors: Sequence | None = None,
+    weights=None,
+    mark_means: bool = True,
+    linewidth: float = 1.5,
+) -> list:
+    """Draw each component's covariance ellipses (at ``n_std`` standard deviations).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    means : array-like of shape (K, 2)
+    covariances : array-like
+        Shaped per ``covariance_type``, like ``GaussianMixture.covariances_``.
+    covariance_type : {"full", "tied", "diag", "spherical"}
+    n_std : float or sequence of float
+        Mahalanobis radii of the ellipses drawn for each component.
+    colors : sequence of colours, optional
+        One per component (default: the tab10 cycle).
+    weights : array-like of shape (K,), optional
+        Mixing weights; when given, each ellipse's line width grows with its weight.
+    mark_means : bool
+        Mark each mean with a cross.
+
+    Returns
+    -------
+    list of matplotlib.patches.Ellipse
+        The ellipses, component by component (then radius by radius).
+    """
+    from matplotlib.patches import Ellipse
+
+    means = np.asarray(means, dtype=np.float64)
+    if means.ndim != 2 or means.shape[1] != 2:
+        raise ValueError(f"means must have shape (K, 2), got {means.shape}")
+    K = means.shape[0]
+    covs = full_covariances(covariances, K, 2, covariance_type)
+    radii = [float(n_std)] if np.isscalar(n_std) else [float(r) for r in n_std]
+    if colors is None:
+        colors = [plt.get_cmap("tab10")(k % 10) for k in range(K)]
+    if len(colors) < K:
+        raise ValueError(f"colors has {len(colors)} entries, expected at least {K}")
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.shape != (K,):
+            raise ValueError(f"weights must have shape ({K},), got {weights.shape}")
+    patches = []
+    for k in range(K):
+        lw = linewidth if weights is None else linewidth * (0.5 + 2.5 * weights[k])
+        for j, r in enumerate(radii):
+            center, w, h, angle = ellipse_parameters(means[k], covs[k], r)
+            e = Ellipse(center, w, h, angle=angle, fill=False, edgecolor=colors[k],
+                        linewidth=lw, alpha=1.0 if j == 0 else 0.6, zorder=3)
+            ax.add_patch(e)
+            patches.append(e)
+        if mark_means:
+            ax.plot(*means[k], marker="x", color=colors[k], markersize=8, mew=2, zorder=4)
+    return patches
+
+
+def plot_density_contours(
+    ax,
+    log_density,
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+    *,
+    n_grid: int = 150,
+    levels: int | Sequence[float] = 12,
+    filled: bool = False,
+    cmap: str = "viridis",
+    **kwargs,
+):
+    """Contours of ``log_density`` (e.g. ``GaussianMixture.score_samples``) over a 2-D grid.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    log_density : callable
+        Maps an array of shape (n, 2) to the n log-densities.
+    xlim, ylim : (float, float)
+        Extent of the grid.
+    n_grid : int
+        Number of grid points along each axis.
+    levels : int or sequence of float
+        Passed to ``contour``/``contourf``: the number of levels or the levels of the
+        log-density themselves.
+    filled : bool
+        Filled contours (``contourf``) instead of lines.
+
+    Returns
+    -------
+    matplotlib.contour.QuadContourSet
+    """
+    if not callable(log_density):
+        raise TypeError("log_density must be a callable mapping (n, 2) points to n log-densities")
+    if not isinstance(n_grid, (int, np.integer)) or n_grid < 2:
+        raise ValueError(f"n_grid must be an integer >= 2, got {n_grid!r}")
+    xs = np.linspace(*xlim, int(n_grid))
+    ys = np.linspace(*ylim, int(n_grid))
+    gx, gy = np.meshgrid(xs, ys)
+    z = np.asarray(log_density(np.column_stack([gx.ravel(), gy.ravel()])), dtype=np.float64)
+    if z.shape != (gx.size,):
+        raise ValueError(f"log_density returned shape {z.shape}, expected ({gx.size},)")
+    z = z.reshape(gx.shape)
+    draw = ax.contourf if filled else ax.contour
+    return draw(gx, gy, z, levels=levels, cmap=cmap, **kwargs)
+
+
+def responsibility_colors(resp, colors: Sequence | None = None) -> np.ndarray:
+    """RGB colour of each point: the mix of the component colours weighted by its
+    responsibilities (a point shared half and half between red and blue is purple).
+
+    Returns
+    -------
+    ndarray of shape (n_samples, 3)
+    """
+    from matplotlib.colors import to_rgb
+
+    resp = np.asarray(resp, dtype=np.float64)
+    if resp.ndim != 2 or np.any(resp < -1e-12) or not np.allclose(resp.sum(axis=1), 1.0, atol=1e-6):
+        raise ValueError("resp must be an (n_samples, n_components) array of rows on the simplex")
+    K = resp.shape[1]
+    if colors is None:
+        colors = [plt.get_cmap("tab10")(k % 10) for k in range(K)]
+    if len(colors) < K:
+        raise ValueError(f"colors has {len(colors)} entries, expected at least {K}")
+    base = np.array([to_rgb(c) for c in colors[:K]])
+    return np.clip(resp @ base, 0.0, 1.0)
+
+
+def em_animation(
+    X,
+    frames: Sequence[dict],
+    *,
+    covariance_type: str = "full",
+    log_likelihoods: Sequence[float] | None = None,
+    colors: Sequence | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    ll_xlabel: str = "",
+    ll_ylabel: str = "",
+    figsize: tuple[float, float] = (8.0, 3.4),
+    dpi: int = 60,
+    interval: int = 700,
+    html_id: str = "em_animation",
+):
+    """EM step by step, as an animation that plays in a static HTML page.
+
+    Each frame shows the points coloured by their responsibilities (see
+    :func:`responsibility_colors`) and the components' covariance ellipses; with
+    ``log_likelihoods``, a second panel draws the log-likelihood curve and marks the
+    current iteration.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, 2)
+    frames : sequence of dict
+        One per frame, with keys ``"resp"`` (n_samples, K), ``"means"`` (K, 2),
+        ``"covariances"`` (per ``covariance_type``), ``"title"`` (str) and, when
+        ``log_likelihoods`` is given, ``"iteration"`` (the index into it to mark).
+    log_likelihoods : sequence of float, optional
+        E.g. ``GaussianMixture.log_likelihood_history_``.
+    xlabel, ylabel, ll_xlabel, ll_ylabel : str
+        Axis labels (each chapter passes its own language).
+    dpi, interval : int
+        Resolution of the frames, and milliseconds between frames.
+    html_id : str
+        Identifier used for the HTML elements instead of matplotlib's random one, so
+        the output is identical from run to run (and unique within a page).
+
+    Returns
+    -------
+    IPython.display.HTML
+        The ``to_jshtml`` player (frames as embedded PNGs, JavaScript controls).
+    """
+    import re
+
+    from IPython.display import HTML
+    from matplotlib.animation import FuncAnimation
+
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (n_samples, 2), got {X.shape}")
+    frames = list(frames)
+    if not frames:
+        raise ValueError("frames is empty")
+    for i, f in enumerate(frames):
+        missing = {"resp", "means", "covariances"} - set(f)
+        if missing:
+            raise ValueError(f"frames[{i}] lacks the key(s) {sorted(missing)}")
+        if np.shape(f["resp"])[0] != len(X):
+            raise ValueError(f"frames[{i}]['resp'] has {np.shape(f['resp'])[0]} rows, X has {len(X)}")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", str(html_id)):
+        raise ValueError(f"html_id must be a letter followed by letters, digits or _, got {html_id!r}")
+    if log_likelihoods is not None:
+        log_likelihoods = np.asarray(log_likelihoods, dtype=np.float64)
+        if any("iteration" not in f for f in frames):
+            raise ValueError("with log_likelihoods, every frame needs an 'iteration' key")
+
+    pad = 0.15 * (X.max(axis=0) - X.min(axis=0))
+    lo, hi = X.min(axis=0) - pad, X.max(axis=0) + pad
+    if log_likelihoods is None:
+        fig, ax = plt.subplots(figsize=figsize, dpi=dpi)
+        ax_ll = None
+    else:
+        fig, (ax, ax_ll) = plt.subplots(1, 2, figsize=figsize, dpi=dpi, width_ratios=[1.15, 1])
+
+    def draw(i):
+        f = frames[i]
+        ax.clear()
+        ax.scatter(X[:, 0], X[:, 1], c=responsibility_colors(f["resp"], colors), s=12,
+                   edgecolors="none")
+        plot_covariance_ellipses(ax, f["means"], f["covariances"], covariance_type=covariance_type,
+                                 colors=colors)
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(f.get("title", ""))
+        if ax_ll is not None:
+            ax_ll.clear()
+            t = np.arange(len(log_likelihoods))
+            ax_ll.plot(t, log_likelihoods, color="0.6", marker="o", markersize=3)
+            j = int(f["iteration"])
+            ax_ll.plot(t[: j + 1], log_likelihoods[: j + 1], color="C3", marker="o", markersize=4)
+            ax_ll.set_xlabel(ll_xlabel)
+            ax_ll.set_ylabel(ll_ylabel)
+        return []
+
+    anim = FuncAnimation(fig, draw, frames=len(frames), interval=interval, blit=False)
+    html = anim.to_jshtml(fps=None, default_mode="once")
+    plt.close(fig)
+    # matplotlib names the player's elements after a random uuid: make them stable
+    ids = set(re.findall(r"_anim_img([0-9a-f]{32})", html))
+    for uid in ids:
+        html = html.replace(uid, html_id)
+    return HTML(html)
