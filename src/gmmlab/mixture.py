@@ -1,0 +1,796 @@
+"""Gaussian mixture models fitted by the EM algorithm.
+
+Used by the chapters "Gaussian mixtures, EM and the variational view"
+(``book/*/03_*``) and the assignment's EM derivation (``book/*/04_*``).
+
+The module has two layers:
+
+* **Step functions** the book shows and calls one at a time, written to be read:
+  :func:`log_gaussian_prob`, :func:`e_step`, :func:`m_step` and
+  :func:`precision_cholesky`. They follow scikit-learn's numerics exactly
+  (log-sum-exp, Cholesky factors of the precisions, ``reg_covar`` on the diagonal).
+* :class:`GaussianMixture`, a scikit-learn-compatible estimator (same parameters,
+  accepted values, fitted attributes and convergence rule as
+  ``sklearn.mixture.GaussianMixture`` 1.9) whose EM loop runs the *same* updates in a
+  faster, equivalent form: every log-density is an affine function of the quadratic
+  features ``phi(x) = (x_i x_j for i <= j, x, 1)``, so the E-step's
+  ``log w_k + log N(x | mu_k, Sigma_k)`` for all components is one matrix product
+  ``Phi(X) @ W`` and the M-step's weighted sums ``sum_n r_nk phi(x_n)`` are one
+  product ``Phi(X).T @ R``. ``X`` is centred first (on its mean) so the expanded
+  quadratic forms do not lose precision. The tests check this engine against the
+  step functions and against scikit-learn.
+
+Parameters are numpy ``float64`` arrays by default; ``device``/``dtype`` run the
+engine in torch (``device="cuda"`` or ``"cpu"``).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+from scipy.linalg import solve_triangular
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.exceptions import ConvergenceWarning
+
+from ._validation import (
+    check_data,
+    check_fitted,
+    check_int,
+    check_positive_float,
+    check_random_state,
+)
+
+__all__ = [
+    "COVARIANCE_TYPES",
+    "INIT_PARAMS",
+    "GaussianMixture",
+    "log_gaussian_prob",
+    "e_step",
+    "m_step",
+    "precision_cholesky",
+]
+
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+
+#: Largest quadratic-feature matrix ``Phi(X)`` kept in memory during ``fit`` (bytes);
+#: beyond it the features are recomputed chunk by chunk at each iteration.
+MAX_FEATURE_BYTES = 1.25 * 2**30
+#: Size of the block of ``Phi(X)`` one E-step + M-step pass works on (bytes).
+CHUNK_BYTES = 4 * 2**20
+
+_NOT_PD = (
+    "Fitting the mixture model failed: the covariance of component(s) {which} is not "
+    "positive definite (singleton or collapsed components, duplicated points or a "
+    "constant feature). Increase reg_covar (now {reg}), decrease n_components, or "
+    "scale the input data."
+)
+
+
+def _dtype_name(dtype) -> str:
+    """'float64' or 'float32' for None, a name, a numpy or a torch dtype; else ValueError."""
+    if dtype is None:
+        return "float64"
+    name = str(dtype).replace("torch.", "")
+    if name not in ("float64", "float32"):
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            pass
+    if name not in ("float64", "float32"):
+        raise ValueError(f"dtype must be float64 or float32 (or None), got {dtype!r}")
+    return name
+
+
+def _check_covariance_type(covariance_type) -> str:
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(
+            f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}"
+        )
+    return covariance_type
+
+
+# ----------------------------------------------------------------------------------
+# Step functions (the readable reference, shown in the book)
+# ----------------------------------------------------------------------------------
+
+
+def log_gaussian_prob(X, means, precisions_cholesky, covariance_type="full"):
+    """Log-densities ``log N(x_n | mu_k, Sigma_k)`` of every sample under every component.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    means : ndarray of shape (n_components, n_features)
+    precisions_cholesky : ndarray
+        Cholesky factors ``U`` of the precisions, ``Sigma_k^{-1} = U_k U_k^T``; shaped
+        (K, d, d) for "full", (d, d) for "tied", (K, d) for "diag", (K,) for "spherical".
+    covariance_type : {"full", "tied", "diag", "spherical"}
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_components)
+    """
+    n_features = X.shape[1]
+    U = precisions_cholesky
+    if covariance_type == "full":
+        log_det = np.log(np.diagonal(U, axis1=1, axis2=2)).sum(axis=1)
+        # Mahalanobis distance: ||(x - mu_k) U_k||^2
+        maha = np.stack([np.sum(((X - mu) @ Uk) ** 2, axis=1) for mu, Uk in zip(means, U)], 1)
+    elif covariance_type == "tied":
+        log_det = np.log(np.diag(U)).sum()
+        maha = np.stack([np.sum(((X - mu) @ U) ** 2, axis=1) for mu in means], axis=1)
+    elif covariance_type == "diag":
+        log_det = np.log(U).sum(axis=1)
+        P = U**2
+        maha = (means**2 * P).sum(axis=1) - 2.0 * X @ (means * P).T + X**2 @ P.T
+    else:  # spherical
+        log_det = n_features * np.log(U)
+        P = U**2
+        maha = ((means**2).sum(axis=1) - 2.0 * X @ means.T + (X**2).sum(axis=1)[:, None]) * P
+    return -0.5 * (n_features * math.log(2 * math.pi) + maha) + log_det
+
+
+def e_step(X, weights, means, precisions_cholesky, covariance_type="full"):
+    """E-step: responsibilities ``r_nk = p(z_n = k | x_n, theta)``, in log space.
+
+    Returns
+    -------
+    log_resp : ndarray of shape (n_samples, n_components)
+        ``log r_nk = log w_k + log N(x_n | k) - log p(x_n)`` (log-sum-exp normalised).
+    mean_log_likelihood : float
+        ``(1/n) sum_n log p(x_n | theta)``, the quantity EM never decreases.
+    """
+    with np.errstate(divide="ignore"):  # a weight of exactly 0 gives log 0 = -inf
+        log_joint = np.log(weights) + log_gaussian_prob(X, means, precisions_cholesky, covariance_type)
+    log_px = logsumexp(log_joint, axis=1)
+    return log_joint - log_px[:, None], float(np.mean(log_px))
+
+
+def m_step(X, resp, covariance_type="full", reg_covar=1e-6):
+    """M-step: the weights, means and covariances that maximise Q(theta) for ``resp``.
+
+    ``N_k = sum_n r_nk``, ``w_k = N_k / sum_k N_k``, ``mu_k = sum_n r_nk x_n / N_k`` and
+    ``Sigma_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T / N_k + reg_covar * I``
+    ("tied" pools the scatter of all components, "diag" keeps its diagonal and
+    "spherical" the mean of that diagonal).
+
+    Returns
+    -------
+    weights : ndarray of shape (n_components,)
+    means : ndarray of shape (n_components, n_features)
+    covariances : ndarray, shaped as ``GaussianMixture.covariances_``
+    """
+    nk = resp.sum(axis=0) + 10 * np.finfo(resp.dtype).eps  # no empty component
+    means = resp.T @ X / nk[:, None]
+    if covariance_type == "full":
+        covariances = np.empty((len(nk), X.shape[1], X.shape[1]))
+        for k in range(len(nk)):
+            diff = X - means[k]
+            covariances[k] = (resp[:, k] * diff.T) @ diff / nk[k]
+            covariances[k].flat[:: X.shape[1] + 1] += reg_covar
+    elif covariance_type == "tied":  # pooled: sum_k sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T / n
+        covariances = ((resp.sum(axis=1) * X.T) @ X - (nk * means.T) @ means) / nk.sum()
+        covariances.flat[:: X.shape[1] + 1] += reg_covar
+    else:
+        covariances = resp.T @ (X * X) / nk[:, None] - means**2 + reg_covar
+        if covariance_type == "spherical":
+            covariances = covariances.mean(axis=1)
+    return nk / nk.sum(), means, covariances
+
+
+def precision_cholesky(covariances, covariance_type="full", reg_covar=None):
+    """Cholesky factors ``U`` of the precisions (``Sigma^{-1} = U U^T``, ``U = L^{-T}``).
+
+    Raises a ``ValueError`` saying to increase ``reg_covar`` when a covariance is
+    not positive definite (``reg_covar`` is only used in that message).
+    """
+    reg = "unknown" if reg_covar is None else repr(reg_covar)
+    if covariance_type in ("full", "tied"):
+        stack = covariances if covariance_type == "full" else covariances[None]
+        out = np.empty_like(stack)
+        for k, cov in enumerate(stack):
+            try:
+                L = np.linalg.cholesky(cov)
+            except np.linalg.LinAlgError:
+                raise ValueError(_NOT_PD.format(which=[k], reg=reg)) from None
+            out[k] = solve_triangular(L, np.eye(len(cov)), lower=True).T
+        return out if covariance_type == "full" else out[0]
+    bad = np.flatnonzero(np.reshape(covariances <= 0, (len(covariances), -1)).any(axis=1))
+    if bad.size:
+        raise ValueError(_NOT_PD.format(which=bad.tolist(), reg=reg))
+    return 1.0 / np.sqrt(covariances)
+
+
+def _precision_cholesky_from_precisions(precisions, covariance_type):
+    """``U`` upper triangular with ``U U^T = precision`` (scikit-learn's convention)."""
+    if covariance_type in ("full", "tied"):
+        flip = precisions[..., ::-1, ::-1]
+        return np.linalg.cholesky(flip)[..., ::-1, ::-1].copy()
+    return np.sqrt(precisions)
+
+
+def _covariances_from_precision_cholesky(U, covariance_type):
+    if covariance_type in ("full", "tied"):
+        P = U @ np.swapaxes(U, -1, -2)
+        return np.linalg.inv(P)
+    return 1.0 / U**2
+
+
+# ----------------------------------------------------------------------------------
+# The fast engine: EM in quadratic-feature form (numpy or torch)
+# ----------------------------------------------------------------------------------
+
+
+class _Backend:
+    """The few array operations the engine needs, for numpy or torch."""
+
+    def __init__(self, device=None, dtype=None):
+        self.torch = None
+        if device is not None:
+            import torch
+
+            self.torch = torch
+            self.device = torch.device(device)
+            self.dtype = getattr(torch, _dtype_name(dtype))
+        else:
+            self.dtype = np.dtype(_dtype_name(dtype))
+
+    def asarray(self, a):
+        if self.torch is None:
+            return np.ascontiguousarray(a, dtype=self.dtype)
+        return self.torch.as_tensor(np.asarray(a), dtype=self.dtype, device=self.device)
+
+    def to_numpy(self, a):
+        return a if self.torch is None else a.detach().cpu().numpy()
+
+    def empty(self, shape):
+        if self.torch is None:
+            return np.empty(shape, dtype=self.dtype)
+        return self.torch.empty(shape, dtype=self.dtype, device=self.device)
+
+    def index(self, idx):
+        return idx if self.torch is None else self.torch.as_tensor(idx, device=self.device)
+
+    def log(self, a):
+        return np.log(a) if self.torch is None else self.torch.log(a)
+
+    def exp(self, a):
+        return np.exp(a) if self.torch is None else self.torch.exp(a)
+
+    def zeros(self, shape):
+        if self.torch is None:
+            return np.zeros(shape, dtype=self.dtype)
+        return self.torch.zeros(shape, dtype=self.dtype, device=self.device)
+
+    def logsumexp(self, a):
+        """Log-sum-exp over axis 0 (the components, in the engine's (K, m) layout)."""
+        if self.torch is None:
+            return logsumexp(a, axis=0)
+        return self.torch.logsumexp(a, dim=0)
+
+    def precision_cholesky(self, covariances, reg_covar):
+        """Batched ``U_k = L_k^{-T}``; ``covariances`` has shape (K, d, d)."""
+        if self.torch is None:
+            return precision_cholesky(covariances, "full", reg_covar)
+        torch = self.torch
+        L, info = torch.linalg.cholesky_ex(covariances)
+        if bool((info != 0).any()):
+            bad = torch.nonzero(info).flatten().tolist()
+            raise ValueError(_NOT_PD.format(which=bad, reg=repr(reg_covar)))
+        eye = torch.eye(covariances.shape[-1], dtype=self.dtype, device=self.device)
+        return torch.linalg.solve_triangular(L, eye.expand_as(L), upper=False).mT
+
+
+class _QuadraticFeatureEM:
+    """EM for a Gaussian mixture written on the features ``phi(x) = (quad(x), x, 1)``.
+
+    ``quad(x)`` is the upper triangle of ``x x^T`` ("full", "tied") or ``x**2``
+    ("diag", "spherical"), computed on ``x - shift`` with ``shift`` the mean of ``X``.
+    ``log w_k + log N(x | mu_k, Sigma_k) = phi(x) . W[:, k]`` and the M-step needs
+    only ``S = Phi(X)^T R`` (the weighted counts, first and second moments).
+    """
+
+    def __init__(self, X, covariance_type, reg_covar, backend: _Backend):
+        self.bk = bk = backend
+        self.covariance_type = covariance_type
+        self.reg_covar = reg_covar
+        self.n, self.d = n, d = X.shape
+        self.shift = X.mean(axis=0)
+        self.Xc = bk.asarray(X - self.shift)
+        self.quad = covariance_type in ("full", "tied")
+        self.diag_idx = bk.index(np.arange(d))
+        if self.quad:
+            iu = np.triu_indices(d)
+            self.iu = (bk.index(iu[0]), bk.index(iu[1]))
+            self.q = len(iu[0])
+        else:
+            self.q = d
+        self.D = self.q + d + 1
+        itemsize = 8 if "64" in str(bk.dtype) else 4
+        self.phi_t = None  # Phi(X) transposed, (D, n): built column-block by column-block
+        if n * self.D * itemsize <= MAX_FEATURE_BYTES:
+            self.phi_t = self.features_t(self.Xc)
+        # E- and M-step run on blocks of samples small enough to stay in cache
+        self.chunk = max(1, int(CHUNK_BYTES // (self.D * itemsize)))
+
+    def features_t(self, Xc):
+        """``Phi(Xc)`` transposed, shape (D, m), for rows ``Xc`` (already centred)."""
+        m, d = Xc.shape
+        XT = Xc.T.contiguous() if self.bk.torch is not None else np.ascontiguousarray(Xc.T)
+        out = self.bk.empty((self.D, m))
+        if self.quad:
+            start = 0
+            for i in range(d):  # row i of the upper triangle: x_i * x_j, j >= i
+                out[start : start + d - i] = XT[i] * XT[i:]
+                start += d - i
+        else:
+            out[:d] = XT * XT
+        out[self.q : self.q + d] = XT
+        out[-1] = 1.0
+        return out
+
+    def chunks(self):
+        """Blocks ``(rows, Phi[rows].T)`` covering all samples."""
+        for start in range(0, self.n, self.chunk):
+            sl = slice(start, min(start + self.chunk, self.n))
+            if self.phi_t is not None:
+                yield sl, self.phi_t[:, sl]
+            else:
+                yield sl, self.features_t(self.Xc[sl])
+
+    # -- parameters <-> weight matrix / moments --------------------------------------
+
+    def weight_matrix(self, weights, means, prec_chol):
+        """``W`` of shape (D, K): ``Phi @ W = log w_k + log N(x | mu_k, Sigma_k)``."""
+        bk, d = self.bk, self.d
+        weights, prec_chol = bk.asarray(weights), bk.asarray(prec_chol)
+        mc = bk.asarray(means - self.shift)  # means in centred coordinates
+        K = mc.shape[0]
+        W = bk.empty((self.D, K))
+        if self.covariance_type in ("full", "tied"):
+            U = prec_chol if self.covariance_type == "full" else prec_chol[None]
+            P = U @ U.mT if bk.torch is not None else U @ np.swapaxes(U, 1, 2)
+            P = P.expand(K, d, d) if bk.torch is not None else np.broadcast_to(P, (K, d, d))
+            Pm = (P @ mc[:, :, None])[:, :, 0]  # P_k mu_k
+            log_det = bk.log(U[:, self.diag_idx, self.diag_idx]).sum(1)
+            coef = P[:, self.iu[0], self.iu[1]]  # (K, q): P_ij for i <= j
+            diag = self.iu[0] == self.iu[1]
+            W[: self.q] = (-(coef * (1.0 - 0.5 * diag))).T  # -P_ii/2 and -P_ij (i < j)
+        else:
+            P = prec_chol**2
+            if self.covariance_type == "spherical":
+                P = P[:, None] * bk.asarray(np.ones(d))
+                log_det = d * bk.log(prec_chol)
+            else:
+                log_det = bk.log(prec_chol).sum(1)
+            Pm = P * mc
+            W[: self.q] = (-0.5 * P).T
+        W[self.q : self.q + d] = Pm.T
+        W[-1] = (
+            -0.5 * (mc * Pm).sum(1) + log_det - 0.5 * d * math.log(2 * math.pi) + bk.log(weights)
+        )
+        return W
+
+    def parameters(self, S):
+        """M-step from ``S = Phi(X)^T R`` (shape (D, K)): weights, means, covariances, U."""
+        bk, d, reg = self.bk, self.d, self.reg_covar
+        eps = np.finfo(bk.dtype).eps if bk.torch is None else bk.torch.finfo(bk.dtype).eps
+        nk = S[-1] + 10 * eps  # as scikit-learn: no empty component
+        mc = (S[self.q : self.q + d] / nk).T  # (K, d), centred
+        K = mc.shape[0]
+        if self.quad:
+            second = bk.empty((K, d, d))
+            Sq = S[: self.q].T
+            second[:, self.iu[0], self.iu[1]] = Sq
+            second[:, self.iu[1], self.iu[0]] = Sq
+            if self.covariance_type == "full":
+                cov = second / nk[:, None, None] - mc[:, :, None] * mc[:, None, :]
+            else:
+                cov = (second.sum(0) - (nk[:, None] * mc).T @ mc)[None] / nk.sum()
+            cov[:, self.diag_idx, self.diag_idx] += reg
+            U = bk.precision_cholesky(cov, reg)
+            if self.covariance_type == "tied":
+                cov, U = cov[0], U[0]
+        else:
+            cov = (S[: self.q] / nk).T - mc * mc + reg
+            if self.covariance_type == "spherical":
+                cov = cov.mean(1)
+            bad = (cov <= 0).reshape(K, -1).any(1)
+            if bool(bad.any()):
+                which = np.flatnonzero(bk.to_numpy(bad)).tolist()
+                raise ValueError(_NOT_PD.format(which=which, reg=repr(reg)))
+            U = 1.0 / cov**0.5
+        weights = nk / nk.sum()
+        to_np = bk.to_numpy
+        return to_np(weights), to_np(mc) + self.shift, to_np(cov), to_np(U)
+
+    # -- the two steps ----------------------------------------------------------------
+
+    def log_resp(self, W):
+        """E-step for all samples: (log_resp as numpy array, mean log-likelihood)."""
+        out = np.empty((self.n, W.shape[1]), dtype=np.float64)
+        total = 0.0
+        Wt = W.T
+        for sl, phi_t in self.chunks():
+            log_joint = Wt @ phi_t  # (K, m)
+            log_px = self.bk.logsumexp(log_joint)
+            out[sl] = self.bk.to_numpy(log_joint - log_px[None, :]).T
+            total += float(log_px.sum())
+        return out, total / self.n
+
+    def iterate(self, W):
+        """One EM iteration from ``W``: (mean log-likelihood, S = Phi^T R), in one pass."""
+        S = self.bk.zeros((self.D, W.shape[1]))
+        total = 0.0
+        Wt = W.T
+        for _, phi_t in self.chunks():
+            log_joint = Wt @ phi_t  # E-step: log w_k + log N(x | k), shape (K, m)
+            log_px = self.bk.logsumexp(log_joint)
+            resp_t = self.bk.exp(log_joint - log_px[None, :])
+            S += phi_t @ resp_t.T  # M-step sums: (D, K)
+            total += float(log_px.sum())
+        return total / self.n, S
+
+    def moments(self, resp):
+        """``S = Phi^T R`` for given responsibilities (used at initialisation)."""
+        R = self.bk.asarray(resp)
+        S = self.bk.zeros((self.D, R.shape[1]))
+        for sl, phi_t in self.chunks():
+            S += phi_t @ R[sl]
+        return S
+
+
+# ----------------------------------------------------------------------------------
+# The estimator
+# ----------------------------------------------------------------------------------
+
+
+class GaussianMixture(DensityMixin, BaseEstimator):
+    """Gaussian mixture fitted by EM, with scikit-learn's API and numerics.
+
+    Chapters: "Gaussian mixtures, EM and the variational view" (``book/*/03_*``),
+    the assignment's EM derivation and model selection (``book/*/04_*``).
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        Number of mixture components K (>= 1).
+    covariance_type : {"full", "tied", "diag", "spherical"}, default="full"
+    tol : float, default=1e-3
+        EM stops when the mean log-likelihood gains less than ``tol`` (in absolute
+        value) in an iteration. ``tol=0`` runs exactly ``max_iter`` iterations.
+    reg_covar : float, default=1e-6
+        Non-negative number added to the diagonal of every covariance.
+    max_iter : int, default=100
+        Maximum number of EM iterations (0: only initialise).
+    n_init : int, default=1
+        Number of initialisations; the one with the largest final lower bound is kept.
+    init_params : {"kmeans", "k-means++", "random", "random_from_data"}, default="kmeans"
+        How the initial responsibilities are made: hard labels of
+        :class:`gmmlab.kmeans.KMeans`; one-hot on the points chosen by
+        :func:`gmmlab.kmeans.kmeans_plusplus`; uniform random rows normalised to 1;
+        one-hot on ``n_components`` distinct random points.
+    weights_init : array-like of shape (n_components,), optional
+    means_init : array-like of shape (n_components, n_features), optional
+    precisions_init : array-like, optional
+        Initial precisions (inverse covariances), shaped (K, d, d) for "full",
+        (d, d) for "tied", (K, d) for "diag", (K,) for "spherical".
+    random_state : int, RandomState or None
+        Seeds the initialisation and :meth:`sample`.
+    warm_start : bool, default=False
+        Start a new ``fit`` from the previous solution (``n_init`` is then ignored).
+    device : str or torch.device, optional
+        Run EM in torch on this device ("cpu", "cuda"); default: numpy.
+    dtype : optional
+        Floating type of the computation (default float64; float32 is faster on
+        GPUs but far less accurate).
+
+    Attributes
+    ----------
+    weights_, means_, covariances_, precisions_, precisions_cholesky_ : ndarray
+        Fitted parameters, shaped as in scikit-learn.
+    converged_ : bool
+    n_iter_ : int
+        EM iterations run by the best initialisation.
+    lower_bound_ : float
+        Mean log-likelihood per sample computed at the last iteration of the best
+        initialisation (in the E-step, i.e. of the parameters before its M-step).
+    log_likelihood_history_ : list of float
+        The mean log-likelihood computed at each iteration of the best initialisation
+        (entry ``t`` is that of the parameters after ``t`` iterations); never
+        decreases, and ends with ``lower_bound_``. ``lower_bounds_`` is an alias.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> gm = GaussianMixture(2, init_params="random_from_data", random_state=0).fit(X)
+    >>> np.sort(gm.means_[:, 0]).round(3)
+    array([ 1., 10.])
+    """
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        random_state=None,
+        warm_start=False,
+        device=None,
+        dtype=None,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.device = device
+        self.dtype = dtype
+
+    # -- validation -------------------------------------------------------------------
+
+    def _check_parameters(self, n_features):
+        K = check_int(self.n_components, "n_components", low=1)
+        check_positive_float(self.tol, "tol", allow_zero=True)
+        check_positive_float(self.reg_covar, "reg_covar", allow_zero=True)
+        check_int(self.max_iter, "max_iter", low=0)
+        check_int(self.n_init, "n_init", low=1)
+        ct = _check_covariance_type(self.covariance_type)
+        if self.init_params not in INIT_PARAMS:
+            raise ValueError(f"init_params must be one of {INIT_PARAMS}, got {self.init_params!r}")
+        if not isinstance(self.warm_start, (bool, np.bool_)):
+            raise TypeError(f"warm_start must be a bool, got {self.warm_start!r}")
+        _dtype_name(self.dtype)
+        if self.device is not None and not isinstance(self.device, str) and type(self.device).__name__ != "device":
+            raise TypeError(f"device must be None, a string such as 'cpu' or 'cuda', or a torch.device; got {self.device!r}")
+        weights = means = precisions = None
+        if self.weights_init is not None:
+            weights = self._as_init(self.weights_init, "weights_init", (K,))
+            if np.any(weights < 0) or np.any(weights > 1):
+                raise ValueError(f"weights_init must lie in [0, 1], got {weights!r}")
+            if not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-8):
+                raise ValueError(f"weights_init must sum to 1, got sum {weights.sum()!r}")
+        if self.means_init is not None:
+            means = self._as_init(self.means_init, "means_init", (K, n_features))
+        if self.precisions_init is not None:
+            shape = {"full": (K, n_features, n_features), "tied": (n_features, n_features),
+                     "diag": (K, n_features), "spherical": (K,)}[ct]
+            precisions = self._as_init(self.precisions_init, "precisions_init", shape)
+            if ct in ("full", "tied"):
+                for k, P in enumerate(precisions.reshape(-1, n_features, n_features)):
+                    if not np.allclose(P, P.T) or np.linalg.eigvalsh(P).min() <= 0:
+                        raise ValueError(
+                            f"precisions_init[{k}] must be symmetric positive definite"
+                            if ct == "full" else "precisions_init must be symmetric positive definite"
+                        )
+            elif np.any(precisions <= 0):
+                raise ValueError("precisions_init must be positive")
+        return weights, means, precisions
+
+    def _as_init(self, value, name, shape):
+        if hasattr(value, "detach"):
+            value = value.detach().cpu().numpy()
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a numeric array of shape {shape}") from None
+        if arr.shape != shape:
+            raise ValueError(
+                f"{name} must have shape {shape} for covariance_type={self.covariance_type!r}, "
+                f"n_components={self.n_components} and {self.n_features_in_} features; got {arr.shape}"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must not contain NaN or infinity")
+        return arr
+
+    def _check_X(self, X):
+        check_fitted(self, "precisions_cholesky_")
+        X = check_data(X, name="X", dtype=np.float64)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but this GaussianMixture was fitted "
+                f"with {self.n_features_in_} features"
+            )
+        return X
+
+    # -- initialisation ---------------------------------------------------------------
+
+    def _initial_resp(self, X, random_state):
+        n, K = X.shape[0], self.n_components
+        resp = np.zeros((n, K))
+        if self.init_params == "kmeans":
+            from .kmeans import KMeans
+
+            labels = KMeans(K, n_init=1, random_state=random_state).fit(X).labels_
+            resp[np.arange(n), labels] = 1
+        elif self.init_params == "random":
+            resp = random_state.uniform(size=(n, K))
+            resp /= resp.sum(axis=1)[:, None]
+        elif self.init_params == "random_from_data":
+            resp[random_state.choice(n, size=K, replace=False), np.arange(K)] = 1
+        else:  # k-means++
+            from .kmeans import kmeans_plusplus
+
+            result = kmeans_plusplus(X, K, random_state=random_state)
+            indices = result[1] if isinstance(result, tuple) else None
+            if indices is None:  # centers only: they are data points, find their rows
+                centers = np.asarray(result)
+                indices = np.array([np.flatnonzero((X == c).all(axis=1))[0] for c in centers])
+            resp[np.asarray(indices), np.arange(K)] = 1
+        return resp
+
+    def _initialize(self, X, engine, random_state, inits):
+        weights_init, means_init, precisions_init = inits
+        ct = self.covariance_type
+        covariances = None
+        if weights_init is None or means_init is None or precisions_init is None:
+            resp = self._initial_resp(X, random_state)
+            weights, means, covariances, U = engine.parameters(engine.moments(resp))
+        if weights_init is not None:
+            weights = weights_init
+        if means_init is not None:
+            means = means_init
+        if precisions_init is None:
+            return weights, means, covariances, U
+        U = _precision_cholesky_from_precisions(precisions_init, ct)
+        return weights, means, _covariances_from_precision_cholesky(U, ct), U
+
+    # -- fitting ----------------------------------------------------------------------
+
+    def fit(self, X, y=None):
+        """Estimate the parameters with EM (best of ``n_init`` runs). Returns ``self``."""
+        self._fit(X)
+        return self
+
+    def fit_predict(self, X, y=None):
+        """Fit, then return the component of highest responsibility for each sample."""
+        return self._fit(X).argmax(axis=1)
+
+    def _fit(self, X):
+        X = check_data(X, name="X", dtype=np.float64, min_samples=2)
+        n_features = X.shape[1]
+        had_fit = hasattr(self, "converged_")
+        if not (self.warm_start and had_fit):
+            self.n_features_in_ = n_features
+        elif n_features != self.n_features_in_:
+            raise ValueError(f"X has {n_features} features; the warm start has {self.n_features_in_}")
+        inits = self._check_parameters(n_features)
+        if X.shape[0] < self.n_components:
+            raise ValueError(
+                f"n_components={self.n_components} must be <= n_samples={X.shape[0]}"
+            )
+        ct = self.covariance_type
+        engine = _QuadraticFeatureEM(X, ct, float(self.reg_covar), _Backend(self.device, self.dtype))
+        do_init = not (self.warm_start and had_fit)
+        n_init = self.n_init if do_init else 1
+        random_state = check_random_state(self.random_state)
+
+        best = None
+        max_lower_bound = -np.inf
+        for _ in range(n_init):
+            if do_init:
+                params = self._initialize(X, engine, random_state, inits)
+            else:
+                params = (self.weights_, self.means_, self.covariances_, self.precisions_cholesky_)
+            lower_bound = -np.inf if do_init else self.lower_bound_
+            history = []
+            converged = False
+            n_iter = 0
+            for n_iter in range(1, self.max_iter + 1):
+                previous = lower_bound
+                W = engine.weight_matrix(params[0], params[1], params[3])
+                lower_bound, S = engine.iterate(W)  # E-step (+ sums for the M-step)
+                params = engine.parameters(S)  # M-step
+                history.append(lower_bound)
+                if abs(lower_bound - previous) < self.tol:
+                    converged = True
+                    break
+            if best is None or lower_bound > max_lower_bound:
+                max_lower_bound = lower_bound
+                best = (params, n_iter, history, converged)
+
+        params, self.n_iter_, history, self.converged_ = best
+        if not self.converged_ and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning,
+            )
+        self.weights_, self.means_, self.covariances_, self.precisions_cholesky_ = (
+            np.asarray(p) for p in params
+        )
+        U = self.precisions_cholesky_
+        if ct in ("full", "tied"):
+            self.precisions_ = U @ np.swapaxes(U, -1, -2)
+        else:
+            self.precisions_ = U**2
+        self.lower_bound_ = max_lower_bound
+        self.log_likelihood_history_ = list(history)
+        self.lower_bounds_ = self.log_likelihood_history_
+        # final E-step so that fit_predict(X) agrees with fit(X).predict(X)
+        W = engine.weight_matrix(self.weights_, self.means_, self.precisions_cholesky_)
+        log_resp, _ = engine.log_resp(W)
+        return log_resp
+
+    # -- using a fitted model ---------------------------------------------------------
+
+    def _estimate_weighted_log_prob(self, X):
+        with np.errstate(divide="ignore"):
+            return np.log(self.weights_) + log_gaussian_prob(
+                X, self.means_, self.precisions_cholesky_, self.covariance_type
+            )
+
+    def score_samples(self, X):
+        """``log p(x_n | theta)`` for each sample, shape (n_samples,)."""
+        return logsumexp(self._estimate_weighted_log_prob(self._check_X(X)), axis=1)
+
+    def score(self, X, y=None):
+        """Mean log-likelihood per sample of ``X``."""
+        return float(np.mean(self.score_samples(X)))
+
+    def predict(self, X):
+        """Component of highest posterior probability for each sample."""
+        return self._estimate_weighted_log_prob(self._check_X(X)).argmax(axis=1)
+
+    def predict_proba(self, X):
+        """Responsibilities ``p(z = k | x_n, theta)``, shape (n_samples, n_components)."""
+        X = self._check_X(X)
+        log_resp, _ = e_step(X, self.weights_, self.means_, self.precisions_cholesky_, self.covariance_type)
+        return np.exp(log_resp)
+
+    def sample(self, n_samples=1):
+        """Draw ``n_samples`` points; returns ``(X, labels)`` like scikit-learn."""
+        check_fitted(self, "precisions_cholesky_")
+        n_samples = check_int(n_samples, "n_samples", low=1)
+        rng = check_random_state(self.random_state)
+        counts = rng.multinomial(n_samples, self.weights_)
+        d = self.means_.shape[1]
+        ct = self.covariance_type
+        parts = []
+        for k, (mean, count) in enumerate(zip(self.means_, counts)):
+            if ct == "full":
+                parts.append(rng.multivariate_normal(mean, self.covariances_[k], int(count)))
+            elif ct == "tied":
+                parts.append(rng.multivariate_normal(mean, self.covariances_, int(count)))
+            else:
+                std = np.sqrt(self.covariances_[k])
+                parts.append(mean + rng.standard_normal(size=(int(count), d)) * std)
+        labels = np.concatenate([np.full(int(c), k, dtype=np.int64) for k, c in enumerate(counts)])
+        return np.vstack(parts), labels
+
+    def _n_parameters(self):
+        K, d = self.means_.shape
+        cov = {"full": K * d * (d + 1) / 2, "diag": K * d, "tied": d * (d + 1) / 2,
+               "spherical": K}[self.covariance_type]
+        return int(cov + K * d + K - 1)
+
+    def bic(self, X):
+        """Bayesian information criterion ``-2 log L + p log n`` (lower is better)."""
+        X = self._check_X(X)
+        return -2 * self.score(X) * X.shape[0] + self._n_parameters() * math.log(X.shape[0])
+
+    def aic(self, X):
+        """Akaike information criterion ``-2 log L + 2 p`` (lower is better)."""
+        X = self._check_X(X)
+        return -2 * self.score(X) * X.shape[0] + 2 * self._n_parameters()
