@@ -187,3 +187,95 @@ def test_ellipse_bad_input():
         ellipse_parameters([0, 0], [[1.0, 0.0], [0.0, -1.0]])
     with pytest.raises(ValueError, match="covariance_type"):
         full_covariances(np.eye(2), 1, 2, "round")
+
+
+# -- K-means figures (chapters 02_kmeans and 03_kmeans_mnist) ----------------------------
+
+from gmmlab.kmeans import lloyd_step  # noqa: E402
+from gmmlab.plotting import plot_contingency, plot_lloyd_iterations, show_centroids, show_clusters  # noqa: E402
+
+
+def test_lloyd_iterations_costs_match_lloyd_steps_and_never_increase():
+    rng = np.random.default_rng(1)
+    X = np.concatenate([rng.normal(c, 0.5, size=(40, 2)) for c in ([0, 0], [5, 0], [0, 5])])
+    init = X[[0, 1, 2]]  # three points of the same blob: a poor start
+    fig = plot_lloyd_iterations(X, init, steps=(0, 1, 3), title_format="it {it} cost {cost:.2f}",
+                                xlabel="x1", ylabel="x2", center_label="centres")
+    centers, expected = init, []
+    for it in range(4):
+        new, _, cost = lloyd_step(X, centers)
+        if it in (0, 1, 3):
+            expected.append(cost)
+        centers = new
+    np.testing.assert_allclose(fig.lloyd_costs, expected)
+    assert all(b <= a + 1e-9 for a, b in zip(fig.lloyd_costs, fig.lloyd_costs[1:]))
+    assert fig.lloyd_costs[-1] < fig.lloyd_costs[0]
+    assert [ax.get_title() for ax in fig.axes] == [f"it {it} cost {c:.2f}" for it, c in zip((0, 1, 3), expected)]
+    assert fig.axes[0].get_ylabel() == "x2" and fig.axes[2].get_xlabel() == "x1"
+    assert fig.axes[-1].get_legend().get_texts()[0].get_text() == "centres"
+    plt.close(fig)
+
+
+def test_show_clusters_draws_members_of_each_cluster_reproducibly():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(50, 784), dtype=np.uint8)
+    labels = np.repeat([0, 1, 2], [30, 15, 5])
+    fig = show_clusters(images, labels, n_per_cluster=9, random_state=3, row_label_format="c{k} n={n}")
+    assert len(fig.axes) == 27
+    sizes = [len(i) for i in fig.cluster_indices]
+    assert sizes == [9, 9, 5]  # the smallest cluster has only 5 images
+    for k, idx in enumerate(fig.cluster_indices):
+        assert np.all(labels[idx] == k) and len(set(idx.tolist())) == len(idx)
+        first_img = fig.axes[9 * k].images[0].get_array()
+        np.testing.assert_array_equal(first_img, images[idx[0]].reshape(28, 28))
+    assert fig.axes[18].get_ylabel() == "c2 n=5"
+    assert not fig.axes[26].images  # padding cell stays empty
+    again = show_clusters(images, labels, n_per_cluster=9, random_state=3)
+    assert all(np.array_equal(a, b) for a, b in zip(fig.cluster_indices, again.cluster_indices))
+    plt.close("all")
+
+
+def test_show_centroids_titles_and_symmetric_scale():
+    centers = np.zeros((3, 784))
+    centers[1, 0] = 2.0
+    centers[1, 1] = -0.5
+    fig = show_centroids(centers, titles=["a", "b", "c"], ncols=2, title="T")
+    assert len(fig.axes) == 4 and [ax.get_title() for ax in fig.axes[:3]] == ["a", "b", "c"]
+    assert fig.axes[1].images[0].get_clim() == (-2.0, 2.0)
+    assert not fig.axes[3].images
+    plt.close(fig)
+
+
+def test_plot_contingency_counts_and_labels():
+    table = np.array([[90, 10], [0, 0], [3, 7]])
+    fig = plot_contingency(table, row_labels=["A", "B", "C"], col_labels=["x", "y"], xlabel="chiffre",
+                           ylabel="groupe", title="titre", colorbar_label="part")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["90", "10", "0", "0", "3", "7"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["A", "B", "C"]
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("chiffre", "groupe", "titre")
+    np.testing.assert_allclose(ax.images[0].get_array()[0], [0.9, 0.1])  # row shares
+    np.testing.assert_allclose(ax.images[0].get_array()[1], [0.0, 0.0])  # empty row: no NaN
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: plot_lloyd_iterations(np.zeros((5, 3)), np.zeros((2, 3))), "X must have shape"),
+        (lambda: plot_lloyd_iterations(np.zeros((5, 2)), np.zeros((6, 2))), "init must have shape"),
+        (lambda: plot_lloyd_iterations(np.zeros((5, 2)), np.zeros((2, 2)), steps=(2, 1)), "steps"),
+        (lambda: show_clusters(np.zeros((4, 784)), [0, 1, 0]), "labels must be"),
+        (lambda: show_clusters(np.zeros((4, 784)), [0.0, 1.0, 0.0, 1.0]), "labels must be"),
+        (lambda: show_clusters(np.zeros((4, 784)), [0, 1, 0, 1], n_per_cluster=0), "n_per_cluster"),
+        (lambda: show_centroids(np.zeros((3, 10))), "not square"),
+        (lambda: show_centroids(np.zeros((3, 784)), titles=["a"]), "titles"),
+        (lambda: plot_contingency([1, 2]), "2-D"),
+        (lambda: plot_contingency([[1, -2]]), "non-negative"),
+        (lambda: plot_contingency([[1, 2]], row_labels=["a", "b"]), "row_labels"),
+    ],
+)
+def test_kmeans_figures_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+    plt.close("all")

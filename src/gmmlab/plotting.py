@@ -464,3 +464,337 @@ def em_animation(
     for uid in ids:
         html = html.replace(uid, html_id)
     return HTML(html)
+
+
+# ---------------------------------------------------------------------------
+# K-means figures ("Clustering and K-means" chapters, ``book/*/02_kmeans`` and
+# ``book/*/03_kmeans_mnist``). Every word shown is an argument, so that each
+# language supplies its own.
+# ---------------------------------------------------------------------------
+
+__all__ += ["plot_lloyd_iterations", "show_clusters", "show_centroids", "plot_contingency"]
+
+
+def _as_square_images(images, name: str = "images") -> np.ndarray:
+    """``images`` as an array of shape (N, side, side); flat rows are reshaped."""
+    images = np.asarray(images)
+    if images.ndim == 2:
+        side = int(round(np.sqrt(images.shape[1])))
+        if side * side != images.shape[1]:
+            raise ValueError(f"{name}: rows of length {images.shape[1]} are not square images")
+        images = images.reshape(len(images), side, side)
+    if images.ndim != 3:
+        raise ValueError(f"{name} must have shape (N, height, width) or (N, pixels), got {images.shape}")
+    if len(images) == 0:
+        raise ValueError(f"{name} is empty")
+    return images
+
+
+def plot_lloyd_iterations(
+    X,
+    init,
+    *,
+    steps: Sequence[int] = (0, 1, 2, 5),
+    title_format: str = "iteration {it}: cost {cost:.4g}",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    center_label: str = "centers",
+    size: float = 2.6,
+) -> plt.Figure:
+    """Lloyd's algorithm on 2-D data, one panel per chosen iteration.
+
+    Runs :func:`gmmlab.kmeans.lloyd_step` from ``init`` and shows, for each
+    iteration ``it`` in ``steps``, the points coloured by their assignment to the
+    centers of that iteration, those centers (crosses) and the path each center
+    has travelled so far. The panel title gives the cost (inertia) of that
+    assignment. Used by "Clustering and K-means" (``book/*/02_kmeans``).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, 2)
+    init : array-like of shape (n_clusters, 2)
+        Initial centers (iteration 0).
+    steps : sequence of int
+        Iterations to show, non-negative and increasing (0: the initial centers).
+    title_format : str
+        Panel title, formatted with ``it`` (iteration) and ``cost``.
+    xlabel, ylabel : str, optional
+        Axis labels (the same on every panel).
+    center_label : str
+        Legend entry of the centers.
+    size : float
+        Side of one panel, in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per step; ``fig.lloyd_costs`` holds the cost of every shown step.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [4.0, 0.0], [4.0, 1.0]])
+    >>> fig = plot_lloyd_iterations(X, X[[0, 1]], steps=(0, 1))
+    >>> [round(c, 3) for c in fig.lloyd_costs]
+    [32.0, 16.0]
+    """
+    from .kmeans import lloyd_step  # local import: plotting stays importable alone
+
+    X = np.asarray(X, dtype=np.float64)
+    centers = np.asarray(init, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (n_samples, 2), got {X.shape}")
+    if centers.ndim != 2 or centers.shape[1] != 2 or not 1 <= len(centers) <= len(X):
+        raise ValueError(f"init must have shape (n_clusters, 2) with 1 <= n_clusters <= {len(X)}, got {centers.shape}")
+    steps = [int(s) for s in steps]
+    if not steps or steps[0] < 0 or any(b <= a for a, b in zip(steps, steps[1:])):
+        raise ValueError(f"steps must be non-negative, increasing iteration numbers, got {steps!r}")
+    path = [centers]
+    shown = {}
+    for it in range(steps[-1] + 1):
+        new_centers, labels, cost = lloyd_step(X, path[-1])
+        if it in steps:
+            shown[it] = (path[-1], labels, cost, np.array(path))
+        path.append(new_centers)
+    colors = plt.get_cmap("tab10").colors
+    fig, axes = plt.subplots(1, len(steps), figsize=(size * len(steps), size + 0.4), sharex=True, sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, it in zip(axes, steps):
+        c, labels, cost, trail = shown[it]
+        ax.scatter(X[:, 0], X[:, 1], s=6, c=[colors[k % 10] for k in labels], alpha=0.6, linewidths=0)
+        for k in range(len(c)):
+            ax.plot(trail[:, k, 0], trail[:, k, 1], "-", color="black", lw=0.8)
+        ax.scatter(c[:, 0], c[:, 1], marker="X", s=70, c=[colors[k % 10] for k in range(len(c))],
+                   edgecolors="black", linewidths=1.0, label=center_label)
+        ax.set_title(title_format.format(it=it, cost=cost))
+        if xlabel:
+            ax.set_xlabel(xlabel)
+    if ylabel:
+        axes[0].set_ylabel(ylabel)
+    axes[-1].legend(loc="best", fontsize=8)
+    fig.lloyd_costs = [shown[it][2] for it in steps]
+    return fig
+
+
+def show_clusters(
+    images,
+    labels,
+    *,
+    n_per_cluster: int = 9,
+    random_state=None,
+    row_label_format: str = "{}",
+    title: str | None = None,
+    size: float = 0.55,
+) -> plt.Figure:
+    """Random images of every cluster: one row per cluster, ``n_per_cluster`` columns.
+
+    The homework's "nine random images per cluster", for all clusters in one
+    compact figure. Used by "K-means on MNIST" (``book/*/03_kmeans_mnist``).
+
+    Parameters
+    ----------
+    images : array-like of shape (N, 28, 28) or (N, 784)
+    labels : array-like of shape (N,)
+        Cluster of each image (integers ``0 .. K-1``).
+    n_per_cluster : int
+        Images per row (fewer when a cluster is smaller; the row is then padded).
+    random_state : int, numpy Generator or None
+        Seed of the draw (without replacement, within each cluster).
+    row_label_format : str
+        Label of each row, formatted with the cluster index and its size, e.g.
+        ``"cluster {k} (n={n})"``; positional ``{}`` gives the index.
+    title : str, optional
+        Title of the whole figure.
+    size : float
+        Side of one image, in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig.cluster_indices[k]`` lists the indices of the images shown for cluster ``k``.
+
+    Examples
+    --------
+    >>> fig = show_clusters(np.zeros((20, 28, 28)), np.arange(20) % 2, n_per_cluster=3, random_state=0)
+    >>> len(fig.axes), [len(i) for i in fig.cluster_indices]
+    (6, [3, 3])
+    """
+    images = _as_square_images(images)
+    labels = np.asarray(labels)
+    if labels.shape != (len(images),) or labels.dtype.kind not in "iu":
+        raise ValueError(f"labels must be {len(images)} integer cluster indices (one per image), got {labels.shape} {labels.dtype}")
+    if labels.min() < 0:
+        raise ValueError("labels must be non-negative cluster indices")
+    if not isinstance(n_per_cluster, (int, np.integer)) or n_per_cluster < 1:
+        raise ValueError(f"n_per_cluster must be a positive integer, got {n_per_cluster!r}")
+    rng = np.random.default_rng(random_state)
+    n_clusters = int(labels.max()) + 1
+    fig, axes = plt.subplots(n_clusters, n_per_cluster, squeeze=False,
+                             figsize=(size * n_per_cluster + 1.1, size * n_clusters + (0.3 if title else 0)),
+                             gridspec_kw={"wspace": 0.02, "hspace": 0.02})
+    fig.set_layout_engine("constrained", w_pad=0.01, h_pad=0.01, wspace=0.0, hspace=0.0)
+    fig.cluster_indices = []
+    for k in range(n_clusters):
+        members = np.flatnonzero(labels == k)
+        chosen = np.sort(rng.choice(members, size=min(n_per_cluster, members.size), replace=False))
+        fig.cluster_indices.append(chosen)
+        for j, ax in enumerate(axes[k]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if j < chosen.size:
+                ax.imshow(images[chosen[j]], cmap="gray_r")
+        axes[k, 0].set_ylabel(row_label_format.format(k, k=k, n=members.size), rotation=0,
+                              ha="right", va="center", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def show_centroids(
+    centers,
+    *,
+    titles: Sequence[str] | None = None,
+    ncols: int = 5,
+    title: str | None = None,
+    size: float = 1.2,
+    cmap: str = "RdBu_r",
+) -> plt.Figure:
+    """Cluster centers shown as images (e.g. ten 28 x 28 centroids).
+
+    Each image gets its own symmetric colour scale around 0 (standardised pixels:
+    red above the pixel's mean, blue below) unless ``cmap`` is a sequential map, in
+    which case the scale is the image's own minimum to maximum. Used by
+    "K-means on MNIST" (``book/*/03_kmeans_mnist``).
+
+    Parameters
+    ----------
+    centers : array-like of shape (K, 784) or (K, 28, 28)
+    titles : sequence of K str, optional
+        Title of each image (e.g. the cluster index and its majority digit).
+    ncols : int
+        Images per row.
+    title : str, optional
+        Title of the whole figure.
+    size : float
+        Side of one image, in inches.
+    cmap : str
+        Colour map; the default diverging map suits standardised pixels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = show_centroids(np.zeros((10, 784)), titles=[str(k) for k in range(10)])
+    >>> len(fig.axes)
+    10
+    """
+    centers = _as_square_images(centers, "centers")
+    if titles is not None:
+        titles = list(titles)
+        if len(titles) != len(centers):
+            raise ValueError(f"titles has {len(titles)} entries, expected one per center ({len(centers)})")
+    if not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
+    ncols = min(int(ncols), len(centers))
+    nrows = -(-len(centers) // ncols)
+    diverging = cmap in ("RdBu_r", "RdBu", "coolwarm", "bwr", "seismic", "PuOr", "PuOr_r")
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False,
+                             figsize=(size * ncols, (size + 0.25) * nrows + (0.3 if title else 0)))
+    for i, ax in enumerate(axes.ravel()):
+        ax.set_axis_off()
+        if i >= len(centers):
+            continue
+        img = centers[i]
+        if diverging:
+            v = float(np.abs(img).max()) or 1.0
+            ax.imshow(img, cmap=cmap, vmin=-v, vmax=v)
+        else:
+            ax.imshow(img, cmap=cmap)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_contingency(
+    table,
+    *,
+    row_labels: Sequence | None = None,
+    col_labels: Sequence | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+    colorbar_label: str | None = None,
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
+    """Heat map of a contingency table (rows: clusters, columns: classes), counts written in.
+
+    Colours show each row's counts as a fraction of the row total, so that a pure
+    cluster is one dark cell whatever its size. Used by "K-means on MNIST"
+    (``book/*/03_kmeans_mnist``) with :func:`gmmlab.metrics.contingency_table`.
+
+    Parameters
+    ----------
+    table : array-like of shape (n_rows, n_cols)
+        Non-negative counts.
+    row_labels, col_labels : sequence, optional
+        Tick labels (default: 0, 1, ...).
+    xlabel, ylabel, title, colorbar_label : str, optional
+        Words shown on the figure.
+    ax : matplotlib Axes, optional
+        Where to draw (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_contingency([[5, 0], [1, 4]], xlabel="class", ylabel="cluster")
+    >>> fig.axes[0].get_xlabel()
+    'class'
+    """
+    table = np.asarray(table)
+    if table.ndim != 2 or table.size == 0:
+        raise ValueError(f"table must be a non-empty 2-D array of counts, got shape {table.shape}")
+    if table.dtype.kind not in "iuf" or np.any(table < 0) or not np.all(np.isfinite(table)):
+        raise ValueError("table must hold finite, non-negative counts")
+    n_rows, n_cols = table.shape
+    row_labels = list(range(n_rows)) if row_labels is None else list(row_labels)
+    col_labels = list(range(n_cols)) if col_labels is None else list(col_labels)
+    if len(row_labels) != n_rows or len(col_labels) != n_cols:
+        raise ValueError(
+            f"row_labels/col_labels must have {n_rows}/{n_cols} entries, got {len(row_labels)}/{len(col_labels)}"
+        )
+    totals = table.sum(axis=1, keepdims=True)
+    share = np.divide(table, totals, out=np.zeros(table.shape, dtype=np.float64), where=totals > 0)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(0.5 * n_cols + 1.8, 0.4 * n_rows + 1.0))
+    else:
+        fig = ax.figure
+    im = ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
+    for i in range(n_rows):
+        for j in range(n_cols):
+            value = table[i, j]
+            text = f"{value:g}" if table.dtype.kind == "f" else str(int(value))
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if share[i, j] > 0.5 else "black")
+    ax.set_xticks(range(n_cols), [str(c) for c in col_labels])
+    ax.set_yticks(range(n_rows), [str(r) for r in row_labels])
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    cbar = fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
+    if colorbar_label:
+        cbar.set_label(colorbar_label)
+    return fig
