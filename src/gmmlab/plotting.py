@@ -369,7 +369,7 @@ def em_animation(
     ll_xlabel: str = "",
     ll_ylabel: str = "",
     figsize: tuple[float, float] = (8.0, 3.4),
-    dpi: int = 60,
+    dpi: int = 64,
     interval: int = 700,
     html_id: str = "em_animation",
 ):
@@ -438,9 +438,9 @@ def em_animation(
         f = frames[i]
         ax.clear()
         ax.scatter(X[:, 0], X[:, 1], c=responsibility_colors(f["resp"], colors), s=12,
-                   edgecolors="none")
+                   edgecolors="none", alpha=0.5)
         plot_covariance_ellipses(ax, f["means"], f["covariances"], covariance_type=covariance_type,
-                                 colors=colors)
+                                 colors=colors, linewidth=2.0)
         ax.set_xlim(lo[0], hi[0])
         ax.set_ylim(lo[1], hi[1])
         ax.set_xlabel(xlabel)
@@ -457,7 +457,8 @@ def em_animation(
         return []
 
     anim = FuncAnimation(fig, draw, frames=len(frames), interval=interval, blit=False)
-    html = anim.to_jshtml(fps=None, default_mode="once")
+    with mpl.rc_context({"savefig.dpi": dpi}):  # frames are saved at savefig.dpi
+        html = anim.to_jshtml(fps=None, default_mode="once")
     plt.close(fig)
     # matplotlib names the player's elements after a random uuid: make them stable
     ids = set(re.findall(r"_anim_img([0-9a-f]{32})", html))
