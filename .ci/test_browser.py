@@ -1,0 +1,153 @@
+"""The built HTML book, opened page by page in a real (headless) browser.
+
+Run by ``.ci/run`` after ``jupyter-book build``; locally::
+
+    jupyter-book build . && python -m pytest .ci/test_browser.py
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them) and the
+``selenium`` package. Checks, on every page of the book: MathJax typeset every equation
+and no raw TeX (``$$``, ``\\begin``) is left visible; every image loaded; the link to the
+twin page in the other language leads to it; the interface language is the page's.
+Also: the EM animation's controls work, and the search page finds "Kullback" in both
+languages. Screenshots of a few pages are kept in ``artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "artifacts" / "screenshots"
+PAGES = sorted(str(p.relative_to(HTML)) for p in (HTML / "book").rglob("*.html")) if HTML.is_dir() else []
+TWIN = {"fr": ("pt", "Ler em português"), "pt": ("fr", "Lire en français")}
+ANIMATION_PAGES = ["book/fr/05_em.html", "book/pt/05_em.html"]
+SCREENSHOTS = ["book/index.html", "book/fr/index.html", "book/pt/01_data.html", *ANIMATION_PAGES]
+
+# Raw TeX delimiters that MathJax would have replaced, searched in the visible prose
+# (code blocks, outputs and typeset math removed).
+VISIBLE_PROSE_JS = """
+const main = document.querySelector('main') || document.body;
+const clone = main.cloneNode(true);
+clone.querySelectorAll('pre, code, .highlight, .cell_output, .output, mjx-container, script, style')
+     .forEach(e => e.remove());
+return clone.innerText;
+"""
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    options = Options()
+    options.binary_location = "/usr/bin/chromium"
+    profile = tempfile.mkdtemp(prefix="gmmlab-chromium-")
+    for flag in [
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--window-size=1280,1000", f"--user-data-dir={profile}",
+    ]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _open(browser, url: str) -> None:
+    browser.get(url)
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    # Wait for MathJax to finish typesetting (when the page loads it).
+    browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "if (window.MathJax && MathJax.startup && MathJax.startup.promise)"
+        "  { MathJax.startup.promise.then(() => done(true), () => done(false)); } else { done(null); }"
+    )
+
+
+def test_book_was_built():
+    assert PAGES, f"no HTML pages under {HTML}: run `jupyter-book build .` first"
+    for page in ANIMATION_PAGES + ["book/fr/index.html", "book/pt/index.html"]:
+        assert page in PAGES, f"{page} is missing from the built book"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders(browser, base_url, page):
+    _open(browser, base_url + page)
+    untypeset = browser.execute_script(
+        "return [...document.querySelectorAll('.math')]"
+        ".filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 60));"
+    )
+    assert not untypeset, f"{page}: equations not typeset by MathJax: {untypeset[:3]}"
+    prose = browser.execute_script(VISIBLE_PROSE_JS)
+    for raw in ("$$", "\\begin", "\\(", "\\["):
+        assert raw not in prose, f"{page}: raw TeX {raw!r} visible: ...{prose[max(0, prose.find(raw) - 80):][:160]}..."
+    broken = browser.execute_script(
+        "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);"
+    )
+    assert not broken, f"{page}: images that did not load: {broken}"
+    if page in SCREENSHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        browser.save_screenshot(str(SHOTS / page.replace("/", "_").replace(".html", ".png")))
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.split("/")[1] in TWIN])
+def test_language_link_leads_to_twin(browser, base_url, page):
+    lang = page.split("/")[1]
+    other, text = TWIN[lang]
+    _open(browser, base_url + page)
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+    links = browser.find_elements(By.LINK_TEXT, text)
+    assert links, f"{page}: no visible link '{text}'"
+    links[0].click()
+    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    assert browser.current_url == base_url + page.replace(f"book/{lang}/", f"book/{other}/")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == other
+
+
+@pytest.mark.parametrize("page", ANIMATION_PAGES)
+def test_em_animation_controls(browser, base_url, page):
+    _open(browser, base_url + page)
+    buttons = browser.find_elements(By.CSS_SELECTOR, ".animation .anim-buttons button")
+    assert len(buttons) >= 5, f"{page}: EM animation controls missing ({len(buttons)} buttons)"
+    frame = browser.find_element(By.CSS_SELECTOR, ".animation img")
+    first = frame.get_attribute("src")
+    assert browser.execute_script("return arguments[0].naturalWidth", frame) > 0
+    # The "next frame" button (matplotlib's jshtml: first, previous, reverse, pause, play, next, last).
+    browser.execute_script("arguments[0].click()", buttons[-2])
+    assert frame.get_attribute("src") != first, f"{page}: the animation did not advance"
+
+
+def test_search_finds_kullback_in_both_languages(browser, base_url):
+    _open(browser, base_url + "search.html?q=Kullback")
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results li a")
+    )
+    hrefs = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#search-results li a")]
+    assert any("/book/fr/" in h for h in hrefs), hrefs
+    assert any("/book/pt/" in h for h in hrefs), hrefs
