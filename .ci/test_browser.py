@@ -7,7 +7,8 @@ Run by ``.ci/run`` after ``jupyter-book build``; locally::
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them) and the
 ``selenium`` package. Checks, on every page of the book: MathJax typeset every equation
 and no raw TeX (``$$``, ``\\begin``) is left visible; every image loaded; the link to the
-twin page in the other language leads to it; the interface language is the page's.
+twin page in the other language leads to it; the interface language is the page's;
+each chapter offers its ``.ipynb`` and ``.md`` for download.
 Also: the EM animation's controls work, and the search page finds "Kullback" in both
 languages. Screenshots of a few pages are kept in ``artifacts/screenshots/``.
 """
@@ -128,6 +129,22 @@ def test_language_link_leads_to_twin(browser, base_url, page):
     WebDriverWait(browser, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
     assert browser.current_url == base_url + page.replace(f"book/{lang}/", f"book/{other}/")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == other
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.split("/")[-1][:2].isdigit()])
+def test_chapter_offers_ipynb_and_md_downloads(browser, base_url, page):
+    import urllib.request
+
+    _open(browser, base_url + page)
+    links = {
+        a.get_attribute("href").rsplit(".", 1)[-1]: a.get_attribute("href")
+        for a in browser.find_elements(By.CSS_SELECTOR, ".dropdown-download-buttons a")
+        if "_sources/" in (a.get_attribute("href") or "")
+    }
+    assert {"ipynb", "md"} <= set(links), f"{page}: download menu offers {sorted(links)}"
+    for url in links.values():
+        with urllib.request.urlopen(url) as response:
+            assert response.status == 200 and response.read(), url
 
 
 @pytest.mark.parametrize("page", ANIMATION_PAGES)
