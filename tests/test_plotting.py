@@ -230,7 +230,8 @@ def test_show_clusters_draws_members_of_each_cluster_reproducibly():
         np.testing.assert_array_equal(first_img, images[idx[0]].reshape(28, 28))
     assert fig.axes[18].get_ylabel() == "c2 n=5"
     assert not fig.axes[26].images  # padding cell stays empty
-    again = show_clusters(images, labels, n_per_cluster=9, random_state=3)
+    again = show_clusters(images, labels, n_per_cluster=9, random_state=3, row_labels=["a", "b", "c"])
+    assert [again.axes[9 * k].get_ylabel() for k in range(3)] == ["a", "b", "c"]
     assert all(np.array_equal(a, b) for a, b in zip(fig.cluster_indices, again.cluster_indices))
     plt.close("all")
 
@@ -268,6 +269,7 @@ def test_plot_contingency_counts_and_labels():
         (lambda: show_clusters(np.zeros((4, 784)), [0, 1, 0]), "labels must be"),
         (lambda: show_clusters(np.zeros((4, 784)), [0.0, 1.0, 0.0, 1.0]), "labels must be"),
         (lambda: show_clusters(np.zeros((4, 784)), [0, 1, 0, 1], n_per_cluster=0), "n_per_cluster"),
+        (lambda: show_clusters(np.zeros((4, 784)), [0, 1, 0, 1], row_labels=["a"]), "row_labels"),
         (lambda: show_centroids(np.zeros((3, 10))), "not square"),
         (lambda: show_centroids(np.zeros((3, 784)), titles=["a"]), "titles"),
         (lambda: plot_contingency([1, 2]), "2-D"),

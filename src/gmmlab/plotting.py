@@ -583,6 +583,7 @@ def show_clusters(
     n_per_cluster: int = 9,
     random_state=None,
     row_label_format: str = "{}",
+    row_labels: Sequence[str] | None = None,
     title: str | None = None,
     size: float = 0.55,
 ) -> plt.Figure:
@@ -603,6 +604,8 @@ def show_clusters(
     row_label_format : str
         Label of each row, formatted with the cluster index and its size, e.g.
         ``"cluster {k} (n={n})"``; positional ``{}`` gives the index.
+    row_labels : sequence of K str, optional
+        Labels of the rows, used instead of ``row_label_format``.
     title : str, optional
         Title of the whole figure.
     size : float
@@ -629,6 +632,10 @@ def show_clusters(
         raise ValueError(f"n_per_cluster must be a positive integer, got {n_per_cluster!r}")
     rng = np.random.default_rng(random_state)
     n_clusters = int(labels.max()) + 1
+    if row_labels is not None:
+        row_labels = [str(r) for r in row_labels]
+        if len(row_labels) != n_clusters:
+            raise ValueError(f"row_labels has {len(row_labels)} entries, expected one per cluster ({n_clusters})")
     fig, axes = plt.subplots(n_clusters, n_per_cluster, squeeze=False,
                              figsize=(size * n_per_cluster + 1.1, size * n_clusters + (0.3 if title else 0)),
                              gridspec_kw={"wspace": 0.02, "hspace": 0.02})
@@ -645,7 +652,8 @@ def show_clusters(
                 spine.set_visible(False)
             if j < chosen.size:
                 ax.imshow(images[chosen[j]], cmap="gray_r")
-        axes[k, 0].set_ylabel(row_label_format.format(k, k=k, n=members.size), rotation=0,
+        text = row_labels[k] if row_labels is not None else row_label_format.format(k, k=k, n=members.size)
+        axes[k, 0].set_ylabel(text, rotation=0,
                               ha="right", va="center", fontsize=8)
     if title:
         fig.suptitle(title)
