@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from scipy import stats
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
 from sklearn.datasets import make_blobs
 
+from gmmlab import kmeans as km_module
+from gmmlab.data import load_mnist, load_old_faithful
 from gmmlab.kmeans import KMeans, MissingDataKMeans, class_means, kmeans_plusplus, lloyd_step
+
+# --------------------------------------------------------------------------- data sets
 
 
 def _blobs():
@@ -16,12 +23,346 @@ def _blobs():
     return X
 
 
-def test_matches_sklearn_from_same_centers_blobs():
-    X = _blobs()
-    init, _ = kmeans_plusplus(X, 6, random_state=1)
-    ours = KMeans(6, init=init).fit(X)
-    ref = SkKMeans(6, init=init, n_init=1, algorithm="lloyd").fit(X)
+def _anisotropic():
+    X, _ = make_blobs(2000, centers=3, n_features=2, random_state=170)
+    return X @ np.array([[0.60834549, -0.63667341], [-0.40887718, 0.85253229]])
+
+
+@pytest.fixture(scope="module")
+def mnist_subset():
+    images, labels = load_mnist("train")
+    X = images[:2500].reshape(2500, -1).astype(np.float64) / 255.0
+    return X, labels[:2500]
+
+
+DATASETS = {
+    "blobs": (_blobs, 6),
+    "anisotropic": (_anisotropic, 3),
+    "old_faithful": (load_old_faithful, 2),
+}
+
+
+def _compare_with_sklearn(X, init, **kwargs):
+    ours = KMeans(init.shape[0], init=init, **kwargs).fit(X)
+    ref = SkKMeans(init.shape[0], init=init, n_init=1, algorithm="lloyd", **kwargs).fit(X)
     np.testing.assert_array_equal(ours.labels_, ref.labels_)
     assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-6)
     assert ours.n_iter_ == ref.n_iter_
-    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-6, atol=1e-9)
+    scale = np.abs(X).max()
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-6, atol=1e-9 * scale)
+    return ours, ref
+
+
+# --------------------------------------------------------------------------- equality with sklearn
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+@pytest.mark.parametrize("seed", [0, 1])
+def test_matches_sklearn_from_same_centers(name, seed):
+    make, k = DATASETS[name]
+    X = make()
+    init, _ = kmeans_plusplus(X, k, random_state=seed)
+    ours, _ = _compare_with_sklearn(X, init)
+    assert ours.n_iter_ > 1  # the comparison covers real iterations
+
+
+def test_matches_sklearn_with_random_init_centers():
+    X = _anisotropic()
+    rng = np.random.default_rng(3)
+    init = X[rng.choice(len(X), 3, replace=False)]
+    _compare_with_sklearn(X, init, max_iter=5)  # stopped by max_iter: final E-step
+    _compare_with_sklearn(X, init, tol=0.5)  # stopped by tol
+    _compare_with_sklearn(X, init, tol=0.0)  # stopped by unchanged labels
+
+
+def test_matches_sklearn_on_mnist_subset(mnist_subset):
+    X, y = mnist_subset
+    init, _ = kmeans_plusplus(X, 10, random_state=0)
+    ours, ref = _compare_with_sklearn(X, init)
+    np.testing.assert_allclose(ours.transform(X[:50]), ref.transform(X[:50]), rtol=1e-6)
+    # Class-mean initialisation (the homework's third start) agrees as well.
+    _compare_with_sklearn(X, class_means(X, y))
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_same_seed_same_result_as_sklearn(init):
+    # gmmlab draws the initial centers exactly as scikit-learn does.
+    X = _blobs()
+    ours = KMeans(6, init=init, n_init=3, random_state=7).fit(X)
+    ref = SkKMeans(6, init=init, n_init=3, random_state=7, algorithm="lloyd").fit(X)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-6)
+
+
+def test_empty_cluster_is_reseeded_like_sklearn():
+    X = _anisotropic()
+    init = np.vstack([X[:2], [[1e3, 1e3]]])  # the third center attracts no point
+    ours, _ = _compare_with_sklearn(X, init)
+    assert np.bincount(ours.labels_, minlength=3).min() > 0
+    # The empty cluster takes the point farthest from its center, as lloyd_step documents.
+    new, labels, _ = lloyd_step(X, init)
+    d = ((X - init[labels]) ** 2).sum(1)
+    np.testing.assert_array_equal(new[2], X[np.argmax(d)])
+
+
+# --------------------------------------------------------------------------- invariants
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_inertia_never_increases(name):
+    make, k = DATASETS[name]
+    X = make()
+    km = KMeans(k, init="random", random_state=0, tol=0).fit(X)
+    h = km.inertia_history_
+    assert h.shape == (km.n_iter_,) and km.n_iter_ > 2
+    assert np.all(np.diff(h) <= 1e-10 * h[:-1])
+    assert km.inertia_ <= h[-1] * (1 + 1e-10)
+    # inertia_ is the sum of squared distances to the assigned centers, and labels are nearest centers.
+    d2 = ((X[:, None, :] - km.cluster_centers_[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(km.labels_, d2.argmin(1))
+    assert km.inertia_ == pytest.approx(d2.min(1).sum(), rel=1e-10)
+
+
+def test_lloyd_step_against_brute_force():
+    X = _blobs()
+    rng = np.random.default_rng(0)
+    centers = X[rng.choice(len(X), 6, replace=False)]
+    new, labels, inertia = lloyd_step(X, centers)
+    d2 = ((X[:, None, :] - centers[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(labels, d2.argmin(1))
+    assert inertia == pytest.approx(d2.min(1).sum(), rel=1e-10)
+    expected = np.array([X[labels == k].mean(0) for k in range(6)])
+    np.testing.assert_allclose(new, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_result_independent_of_chunking_and_threads():
+    X = _blobs()
+    centers = X[:6]
+    ref = km_module._assign(X, centers, sums=True)
+    for chunk_size, threads in [(7, 1), (7, 2), (5000, 2), (333, 3)]:
+        with km_module._ChunkPool(threads) as pool:
+            got = km_module._assign(X, centers, sums=True, pool=pool, chunk_size=chunk_size)
+        np.testing.assert_array_equal(got[0], ref[0])
+        assert got[1] == pytest.approx(ref[1], rel=1e-12)
+        np.testing.assert_allclose(got[2], ref[2], rtol=1e-12, atol=1e-9)
+        np.testing.assert_array_equal(got[3], ref[3])
+
+
+def test_predict_transform_fit_predict():
+    X = _blobs()
+    km = KMeans(6, random_state=0).fit(X)
+    np.testing.assert_array_equal(km.predict(X), km.labels_)
+    np.testing.assert_array_equal(KMeans(6, random_state=0).fit_predict(X), km.labels_)
+    D = km.transform(X[:100])
+    np.testing.assert_allclose(D, np.linalg.norm(X[:100, None] - km.cluster_centers_[None], axis=-1), rtol=1e-9)
+    assert km.score(X) == pytest.approx(-km.inertia_, rel=1e-10)
+
+
+def test_float32_keeps_precision_and_agrees():
+    X = _blobs()
+    init, _ = kmeans_plusplus(X, 6, random_state=0)
+    k64 = KMeans(6, init=init).fit(X)
+    k32 = KMeans(6, init=init.astype(np.float32)).fit(X.astype(np.float32))
+    assert k32.cluster_centers_.dtype == np.float32
+    ref32 = SkKMeans(6, init=init.astype(np.float32), n_init=1, algorithm="lloyd").fit(X.astype(np.float32))
+    assert np.mean(k32.labels_ == ref32.labels_) > 0.999
+    assert k32.inertia_ == pytest.approx(k64.inertia_, rel=1e-4)
+    np.testing.assert_allclose(k32.cluster_centers_, k64.cluster_centers_, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_torch_path_matches_numpy(dtype):
+    X = _blobs().astype(dtype)
+    init, _ = kmeans_plusplus(X, 6, random_state=2)
+    a = KMeans(6, init=init).fit(X)
+    b = KMeans(6, init=init, device="cpu").fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    assert a.n_iter_ == b.n_iter_
+    rel = 1e-10 if dtype == np.float64 else 1e-5
+    assert b.inertia_ == pytest.approx(a.inertia_, rel=rel)
+    np.testing.assert_allclose(b.inertia_history_, a.inertia_history_, rtol=rel)
+    assert b.cluster_centers_.dtype == dtype
+    # Empty-cluster re-seeding is the same in torch.
+    X2 = _anisotropic()
+    init2 = np.vstack([X2[:2], [[1e3, 1e3]]])
+    np.testing.assert_array_equal(KMeans(3, init=init2, device="cpu").fit(X2).labels_, KMeans(3, init=init2).fit(X2).labels_)
+
+
+def test_n_init_keeps_best_run():
+    X = _blobs()
+    runs = [KMeans(6, init="random", random_state=s).fit(X).inertia_ for s in range(4)]
+    best = KMeans(6, init="random", n_init=4, random_state=0).fit(X).inertia_
+    assert best <= min(runs[:1]) + 1e-9  # never worse than the first run of the same stream
+
+
+# --------------------------------------------------------------------------- k-means++
+
+
+def test_kmeans_plusplus_same_points_as_sklearn():
+    X = _blobs()
+    for seed in range(3):
+        c, idx = kmeans_plusplus(X, 6, random_state=seed)
+        c_ref, idx_ref = sk_kmeans_plusplus(X, 6, random_state=seed)
+        np.testing.assert_array_equal(idx, idx_ref)
+        np.testing.assert_array_equal(c, X[idx])
+
+
+def _pair_distribution(X, n_local_trials):
+    """Exact P(first = i, second = j) of k-means++ with k = 2 (ties: first candidate)."""
+    n = len(X)
+    D2 = ((X[:, None] - X[None]) ** 2).sum(-1)
+    P = np.zeros((n, n))
+    for i in range(n):
+        q = D2[i] / D2[i].sum()
+        for cand in itertools.product(range(n), repeat=n_local_trials):
+            pots = [np.minimum(D2[i], D2[j]).sum() for j in cand]
+            P[i, cand[int(np.argmin(pots))]] += np.prod(q[list(cand)]) / n
+    return P
+
+
+@pytest.mark.parametrize("n_local_trials", [1, None])
+def test_kmeans_plusplus_distribution(n_local_trials):
+    # First center uniform, second drawn proportional to D^2 (n_local_trials=1), or the best
+    # of 2 such draws (the greedy default for k = 2): chi-square test with a fixed seed.
+    X = np.array([[0.0], [1.0], [2.0], [4.0], [7.0], [11.0]])
+    P = _pair_distribution(X, n_local_trials or 2)  # default for k = 2: 2 + int(ln 2) = 2
+    rng = np.random.RandomState(0)
+    n_draws = 5000
+    counts = np.zeros_like(P)
+    _, (i, j) = kmeans_plusplus(X, 2, random_state=0, n_local_trials=n_local_trials)  # public entry
+    for _ in range(n_draws):  # the validated core, to keep the test fast
+        _, (i, j) = km_module._kmeans_plusplus(X, 2, rng, n_local_trials=n_local_trials)
+        counts[i, j] += 1
+    # First center: uniform.
+    first = counts.sum(1)
+    assert stats.chisquare(first, np.full(6, n_draws / 6)).pvalue > 1e-3
+    # Joint law of (first, second) on the cells of non-zero probability; none outside.
+    support = P > 0
+    assert counts[~support].sum() == 0
+    assert stats.chisquare(counts[support], n_draws * P[support]).pvalue > 1e-3
+    # The test has power: the D^2 law is far from uniform over the other points.
+    uniform = (1 - np.eye(6)) / 30
+    assert stats.chisquare(counts[support], n_draws * uniform[support] / uniform[support].sum()).pvalue < 1e-6
+
+
+# --------------------------------------------------------------------------- class means
+
+
+def test_class_means():
+    X = _blobs()
+    y = np.repeat(np.array([3, 1, 2]), 1000)
+    got = class_means(X, y)
+    np.testing.assert_allclose(got, [X[y == 1].mean(0), X[y == 2].mean(0), X[y == 3].mean(0)], rtol=1e-12)
+    with pytest.raises(ValueError, match="y"):
+        class_means(X, y[:-1])
+
+
+# --------------------------------------------------------------------------- missing data
+
+
+def _with_missing(X, frac, seed):
+    rng = np.random.default_rng(seed)
+    X = X.copy()
+    mask = rng.random(X.shape) < frac
+    mask[mask.all(1), 0] = False  # keep every row with one observed entry
+    X[mask] = np.nan
+    return X
+
+
+def test_missing_data_cost_matches_monte_carlo():
+    X = _with_missing(_blobs(), 0.25, seed=0)
+    c = 2.0
+    m = MissingDataKMeans(6, c=c, random_state=0).fit(X)
+    mask = np.isnan(X)
+    # The closed form E||x - mu||^2 = sum_O (x_o - mu_o)^2 + sum_M (mu_m^2 + c), term by term.
+    mu = m.cluster_centers_[m.labels_]
+    closed = np.where(mask, mu**2 + c, (np.nan_to_num(X) - mu) ** 2).sum()
+    assert m.cost_ == pytest.approx(closed, rel=1e-10)
+    # Monte-Carlo: fill the missing entries with N(0, c) draws, within 3 standard errors.
+    rng = np.random.default_rng(1)
+    draws = []
+    for _ in range(400):
+        Xs = np.where(mask, rng.normal(0.0, np.sqrt(c), X.shape), X)
+        draws.append(((Xs - mu) ** 2).sum())
+    draws = np.array(draws)
+    se = draws.std(ddof=1) / np.sqrt(draws.size)
+    assert abs(draws.mean() - m.cost_) < 3 * se
+    # ... and the test can fail: the cost with c ignored is many standard errors away.
+    assert abs(draws.mean() - (m.cost_ - c * mask.sum())) > 30 * se
+
+
+def test_missing_data_update_and_assignment_from_the_formula():
+    X = _with_missing(_anisotropic(), 0.3, seed=2)
+    mask = np.isnan(X)
+    init = np.nan_to_num(X[:3])
+    m = MissingDataKMeans(3, c=0.5, init=init, max_iter=1).fit(X)
+    # One iteration: assign by expected distance to init, then mean of observed / cluster size.
+    E = np.where(mask[:, None, :], init[None] ** 2 + 0.5, (X[:, None, :] - init[None]) ** 2).sum(-1)
+    z = E.argmin(1)
+    expected = np.array([np.nansum(X[z == k], axis=0) / (z == k).sum() for k in range(3)])
+    np.testing.assert_allclose(m.cluster_centers_, expected, rtol=1e-12)
+    np.testing.assert_allclose(m.expected_sq_distances(X[:20]), np.where(
+        mask[:20, None, :], m.cluster_centers_[None] ** 2 + 0.5, (X[:20, None, :] - m.cluster_centers_[None]) ** 2
+    ).sum(-1), rtol=1e-10)
+    np.testing.assert_array_equal(m.predict(X), m.expected_sq_distances(X).argmin(1))
+
+
+def test_missing_data_cost_never_increases():
+    X = _with_missing(_blobs(), 0.4, seed=3)
+    m = MissingDataKMeans(6, c=1.0, init="random", random_state=1, tol=0).fit(X)
+    h = m.cost_history_
+    assert m.n_iter_ > 2
+    assert np.all(np.diff(h) <= 1e-10 * h[:-1])
+    assert m.cost_ <= h[-1] * (1 + 1e-10)
+
+
+def test_missing_data_without_nan_is_kmeans():
+    X = _blobs()
+    for kwargs in ({"random_state": 3}, {"init": X[:6]}, {"init": "random", "random_state": 0, "n_init": 2}):
+        a = KMeans(6, **kwargs).fit(X)
+        b = MissingDataKMeans(6, c=5.0, **kwargs).fit(X)
+        np.testing.assert_array_equal(a.labels_, b.labels_)
+        np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+        assert a.inertia_ == b.cost_ and a.n_iter_ == b.n_iter_
+        np.testing.assert_array_equal(a.inertia_history_, b.cost_history_)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda X: KMeans(0).fit(X), "n_clusters"),
+        (lambda X: KMeans(31).fit(X[:30]), "n_clusters"),
+        (lambda X: KMeans(2.5).fit(X), "n_clusters"),
+        (lambda X: KMeans(2).fit(np.where(np.arange(X.size).reshape(X.shape) == 7, np.nan, X)), "X"),
+        (lambda X: KMeans(2).fit(X[:, 0]), "X"),
+        (lambda X: KMeans(2).fit(X[:, :, None]), "X"),
+        (lambda X: KMeans(2).fit(np.empty((0, 2))), "X"),
+        (lambda X: KMeans(2, init=np.zeros((3, 2))).fit(X), "init"),
+        (lambda X: KMeans(2, init=np.zeros((2, 5))).fit(X), "init"),
+        (lambda X: KMeans(2, init=np.zeros(4)).fit(X), "init"),
+        (lambda X: KMeans(2, init="kmeans").fit(X), "init"),
+        (lambda X: KMeans(2, init=X[:2], n_init=3).fit(X), "n_init"),
+        (lambda X: KMeans(2, max_iter=0).fit(X), "max_iter"),
+        (lambda X: KMeans(2, tol=-1.0).fit(X), "tol"),
+        (lambda X: KMeans(2, device="no-such-device").fit(X), "device"),
+        (lambda X: KMeans(2).fit(X).predict(X[:, :1]), "features"),
+        (lambda X: KMeans(2).predict(X), "not fitted"),
+        (lambda X: kmeans_plusplus(X, 0), "n_clusters"),
+        (lambda X: kmeans_plusplus(X[:3], 4), "n_clusters"),
+        (lambda X: kmeans_plusplus(X[0], 2), "X"),
+        (lambda X: MissingDataKMeans(2, c=0.0).fit(X), "c"),
+        (lambda X: MissingDataKMeans(2, c=-1.0).fit(X), "c"),
+        (lambda X: MissingDataKMeans(2).fit(np.vstack([X, [np.nan, np.nan]])), "every entry missing"),
+        (lambda X: MissingDataKMeans(2).fit(X[:, 0]), "X"),
+        (lambda X: MissingDataKMeans(2).fit(np.vstack([X, [np.inf, 1.0]])), "X"),
+        (lambda X: MissingDataKMeans(2, init=np.zeros((2, 3))).fit(X), "init"),
+        (lambda X: MissingDataKMeans(0).fit(X), "n_clusters"),
+    ],
+)
+def test_bad_input(make, match):
+    X = load_old_faithful()
+    with pytest.raises((ValueError, TypeError), match=match):
+        make(X)

@@ -22,17 +22,20 @@ precision; sums of squares are accumulated in ``float64``. With ``device=``
 
 from __future__ import annotations
 
-import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+from scipy import sparse
+from threadpoolctl import threadpool_limits
 
 from ._validation import check_data, check_fitted, check_int, check_positive_float, check_random_state
 
 __all__ = ["KMeans", "MissingDataKMeans", "kmeans_plusplus", "class_means", "lloyd_step"]
 
 #: Rows per chunk in the assignment step (bounded memory, cache-friendly).
-CHUNK_SIZE = 2048
+CHUNK_SIZE = 1024
 
 
 # ---------------------------------------------------------------------------
@@ -44,40 +47,99 @@ def _row_norms_sq(X: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", X, X)
 
 
-def _assign(X, centers, x_sq=None, *, sums: bool = False, chunk_size: int = CHUNK_SIZE):
-    """Nearest center of every row of ``X``, chunk by chunk.
+def _n_threads() -> int:
+    """Worker threads for the chunked loop (the CPUs this process may use)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
-    Returns ``labels`` (int64), ``min_sq`` (squared distance to the nearest center,
-    float64) and, with ``sums=True``, the per-cluster sums of rows (float64, (K, d))
-    and counts (int64, (K,)).
+
+class _ChunkPool:
+    """Worker threads over chunks of rows, with BLAS itself single-threaded meanwhile.
+
+    numpy releases the GIL inside BLAS and its loops, so threads over chunks use all
+    cores (as scikit-learn's OpenMP loop does) without oversubscribing them.
     """
+
+    def __init__(self, n_threads: int | None = None):
+        self.n_threads = n_threads or _n_threads()
+
+    def __enter__(self):
+        self._limits = threadpool_limits(1, user_api="blas")
+        self._executor = ThreadPoolExecutor(self.n_threads) if self.n_threads > 1 else None
+        return self
+
+    def __exit__(self, *exc):
+        if self._executor is not None:
+            self._executor.shutdown()
+        self._limits.restore_original_limits()
+
+    def map(self, func, items):
+        if self._executor is None or len(items) == 1:
+            return [func(item) for item in items]
+        return list(self._executor.map(func, items))
+
+
+def _assign_chunk(Xc, centers_m2, c_sq, sums: bool):
+    """Assignment step on one chunk of rows.
+
+    ``centers_m2`` is ``-2 * centers``. Returns the labels, the sum over the chunk of
+    ``min_k (||c_k||^2 - 2 x.c_k)`` and, with ``sums=True``, the per-cluster sums of
+    the rows.
+    """
+    dist = Xc @ centers_m2.T  # -2 x.c, BLAS
+    dist += c_sq  # ||c||^2 - 2 x.c: the ||x||^2 term does not change the argmin
+    lab = dist.argmin(axis=1)
+    partial = float(dist[np.arange(lab.size), lab].sum())
+    if not sums:
+        return lab, partial, None
+    # Per-cluster sums: (one-hot of the labels)^T @ Xc, a sparse product (n*d additions).
+    m = lab.size
+    onehot_t = sparse.csc_matrix((np.ones(m, dtype=Xc.dtype), lab, np.arange(m + 1)), shape=(centers_m2.shape[0], m))
+    return lab, partial, onehot_t @ Xc
+
+
+def _assign(X, centers, x_sq=None, *, sums: bool = False, pool=None, chunk_size: int = CHUNK_SIZE):
+    """Nearest center of every row of ``X``, chunk by chunk (chunks shared among threads).
+
+    Returns ``labels`` (int64), ``inertia`` (sum of squared distances to the nearest
+    center, from the BLAS expansion) and, with ``sums=True``, the per-cluster sums of
+    rows (float64, (K, d)) and counts (int64, (K,)). ``pool`` is a :class:`_ChunkPool`
+    (made here if None).
+    """
+    if pool is None:
+        with _ChunkPool() as pool:
+            return _assign(X, centers, x_sq, sums=sums, pool=pool, chunk_size=chunk_size)
     n, d = X.shape
     k = centers.shape[0]
     if x_sq is None:
         x_sq = _row_norms_sq(X)
     c_sq = _row_norms_sq(centers)
+    centers_m2 = -2.0 * centers
     labels = np.empty(n, dtype=np.int64)
-    min_sq = np.empty(n, dtype=np.float64)
-    total = np.zeros((k, d), dtype=np.float64) if sums else None
-    cluster_ids = np.arange(k)
-    buf = np.empty((min(chunk_size, n), k), dtype=X.dtype)
-    for start in range(0, n, chunk_size):
-        stop = min(start + chunk_size, n)
-        Xc = X[start:stop]
-        dist = np.matmul(Xc, centers.T, out=buf[: stop - start])  # x.c
-        dist *= -2.0
-        dist += c_sq  # ||c||^2 - 2 x.c
-        lab = dist.argmin(axis=1)
-        labels[start:stop] = lab
-        np.add(np.take_along_axis(dist, lab[:, None], axis=1)[:, 0], x_sq[start:stop], out=min_sq[start:stop])
-        if sums:
-            onehot = (lab[:, None] == cluster_ids).astype(X.dtype)
-            total += onehot.T @ Xc
-    np.maximum(min_sq, 0.0, out=min_sq)  # rounding can make a tiny distance negative
+
+    def work(block):  # a contiguous block of rows, processed chunk by chunk
+        lo, hi = block
+        total = np.zeros((k, d), dtype=np.float64) if sums else None
+        inertia = 0.0
+        for start in range(lo, hi, chunk_size):
+            stop = min(start + chunk_size, hi)
+            labels[start:stop], partial, part = _assign_chunk(X[start:stop], centers_m2, c_sq, sums)
+            inertia += partial
+            if sums:
+                total += part
+        return inertia, total
+
+    n_chunks = -(-n // chunk_size)
+    n_workers = min(pool.n_threads, n_chunks)
+    bounds = [min(n, chunk_size * (n_chunks * w // n_workers)) for w in range(n_workers + 1)]
+    parts = pool.map(work, list(zip(bounds[:-1], bounds[1:])))
+    inertia = max(float(x_sq.sum(dtype=np.float64)) + sum(p[0] for p in parts), 0.0)
     if not sums:
-        return labels, min_sq
+        return labels, inertia
     counts = np.bincount(labels, minlength=k)
-    return labels, min_sq, total, counts
+    return labels, inertia, sum(p[1] for p in parts[1:]) + parts[0][1], counts
 
 
 def _relocate_empty(X, centers, labels, sums, counts) -> None:
@@ -98,7 +160,7 @@ def _relocate_empty(X, centers, labels, sums, counts) -> None:
         counts[k_new] = 1
 
 
-def lloyd_step(X, centers, x_sq=None):
+def lloyd_step(X, centers, x_sq=None, *, pool=None):
     """One Lloyd iteration: assign each point to its nearest center, move each center to its mean.
 
     Shown in the "Clustering and K-means" chapter (``book/*/02_*``).
@@ -126,39 +188,41 @@ def lloyd_step(X, centers, x_sq=None):
     >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [4.0, 0.0], [4.0, 1.0]])
     >>> new, labels, inertia = lloyd_step(X, np.array([[1.0, 0.0], [3.0, 0.0]]))
     >>> new.tolist(), labels.tolist(), round(inertia, 6)
-    ([[0.0, 0.5], [4.0, 0.5]], [0, 0, 1, 1], 8.0)
+    ([[0.0, 0.5], [4.0, 0.5]], [0, 0, 1, 1], 6.0)
     """
     # Assignment step: nearest center for each point, with per-cluster sums and counts.
-    labels, min_sq, sums, counts = _assign(X, centers, x_sq, sums=True)
+    labels, inertia, sums, counts = _assign(X, centers, x_sq, sums=True, pool=pool)
     # Update step: each center moves to the mean of its points.
     _relocate_empty(X, centers, labels, sums, counts)
     new_centers = (sums / counts[:, None]).astype(X.dtype, copy=False)
-    return new_centers, labels, float(min_sq.sum())
+    return new_centers, labels, inertia
 
 
-def _lloyd(X, centers, *, max_iter: int, tol: float):
+def _lloyd(X, centers, *, max_iter: int, tol: float, x_sq=None):
     """Lloyd's algorithm from ``centers``; scikit-learn's stopping rules.
 
     Returns ``centers, labels, inertia, n_iter, inertia_history``.
     """
-    x_sq = _row_norms_sq(X)
+    if x_sq is None:
+        x_sq = _row_norms_sq(X)
     history = []
     labels_old = None
     converged_strictly = False
-    for it in range(max_iter):
-        new_centers, labels, inertia = lloyd_step(X, centers, x_sq)
-        history.append(inertia)
-        shift = float(((new_centers - centers) ** 2).sum(dtype=np.float64))
-        centers = new_centers
-        if labels_old is not None and np.array_equal(labels, labels_old):
-            converged_strictly = True  # labels did not change: centers are final
-            break
-        if shift <= tol:
-            break
-        labels_old = labels
-    if not converged_strictly:
-        # Final assignment step, so that labels match the returned centers.
-        labels, _ = _assign(X, centers, x_sq)
+    with _ChunkPool() as pool:
+        for it in range(max_iter):
+            new_centers, labels, inertia = lloyd_step(X, centers, x_sq, pool=pool)
+            history.append(inertia)
+            shift = float(((new_centers - centers) ** 2).sum(dtype=np.float64))
+            centers = new_centers
+            if labels_old is not None and np.array_equal(labels, labels_old):
+                converged_strictly = True  # labels did not change: centers are final
+                break
+            if shift <= tol:
+                break
+            labels_old = labels
+        if not converged_strictly:
+            # Final assignment step, so that labels match the returned centers.
+            labels, _ = _assign(X, centers, x_sq, pool=pool)
     inertia = _exact_inertia(X, centers, labels)
     return centers, labels, inertia, it + 1, np.asarray(history)
 
@@ -266,13 +330,13 @@ def _check_n_clusters(n_clusters, n_samples: int) -> int:
     return n_clusters
 
 
-def _kmeans_plusplus(X, n_clusters: int, rng, x_sq=None):
+def _kmeans_plusplus(X, n_clusters: int, rng, x_sq=None, n_local_trials: int | None = None):
     """Greedy k-means++ on validated data; consumes ``rng`` exactly as scikit-learn does."""
     n = X.shape[0]
     if x_sq is None:
         x_sq = _row_norms_sq(X)
     x_sq = x_sq.astype(np.float64, copy=False)
-    n_trials = 2 + int(np.log(n_clusters))
+    n_trials = 2 + int(np.log(n_clusters)) if n_local_trials is None else n_local_trials
     centers = np.empty((n_clusters, X.shape[1]), dtype=X.dtype)
     indices = np.full(n_clusters, -1, dtype=np.int64)
 
@@ -301,7 +365,7 @@ def _kmeans_plusplus(X, n_clusters: int, rng, x_sq=None):
     return centers, indices
 
 
-def kmeans_plusplus(X, n_clusters: int, *, random_state=None):
+def kmeans_plusplus(X, n_clusters: int, *, random_state=None, n_local_trials: int | None = None):
     """k-means++ seeding (Arthur & Vassilvitskii 2007), greedy variant.
 
     The first center is a data point drawn uniformly; each next one is the best of
@@ -319,6 +383,10 @@ def kmeans_plusplus(X, n_clusters: int, *, random_state=None):
     n_clusters : int
         Number of centers, ``1 <= n_clusters <= n_samples``.
     random_state : int, numpy RandomState or None
+    n_local_trials : int, optional
+        Candidates per step; default ``2 + int(ln n_clusters)``. With 1 it is the
+        original (non-greedy) k-means++: each center drawn with probability
+        proportional to ``D(x)^2``.
 
     Returns
     -------
@@ -335,7 +403,9 @@ def kmeans_plusplus(X, n_clusters: int, *, random_state=None):
     """
     X = check_data(X, name="X")
     n_clusters = _check_n_clusters(n_clusters, X.shape[0])
-    return _kmeans_plusplus(X, n_clusters, check_random_state(random_state))
+    if n_local_trials is not None:
+        n_local_trials = check_int(n_local_trials, "n_local_trials", low=1)
+    return _kmeans_plusplus(X, n_clusters, check_random_state(random_state), n_local_trials=n_local_trials)
 
 
 def class_means(X, y):
@@ -513,11 +583,12 @@ class KMeans:
         n_clusters, n_init, max_iter, tol, init = self._check_params(X)
         device = _check_device(self.device)
         rng = check_random_state(self.random_state)
-        tol_abs = float(np.mean(np.var(X, axis=0))) * tol if tol > 0 else 0.0
         # Centre the data: keeps ||x||^2 - 2 x.c + ||c||^2 accurate (scikit-learn does the same).
         mean = X.mean(axis=0)
         Xc = X - mean
         x_sq = _row_norms_sq(Xc)
+        # tol is relative to the mean feature variance, sum_i ||x_i - mean||^2 / (n d).
+        tol_abs = float(x_sq.sum(dtype=np.float64)) / X.size * tol
         best = None
         for _ in range(n_init):
             if isinstance(init, str) and init == "k-means++":
@@ -528,7 +599,7 @@ class KMeans:
             else:
                 centers = init - mean
             if device is None:
-                run = _lloyd(Xc, centers, max_iter=max_iter, tol=tol_abs)
+                run = _lloyd(Xc, centers, max_iter=max_iter, tol=tol_abs, x_sq=x_sq)
             else:
                 run = _torch_lloyd(Xc, centers, max_iter=max_iter, tol=tol_abs, device=device)
             if best is None or run[2] < best[2]:
@@ -631,7 +702,9 @@ class MissingDataKMeans(KMeans):
     >>> X = np.array([[0.0, np.nan], [0.0, 1.0], [4.0, 0.0], [np.nan, 1.0]])
     >>> km = MissingDataKMeans(2, c=1.0, init=np.array([[0.0, 0.0], [4.0, 0.0]])).fit(X)
     >>> km.labels_.tolist(), km.cluster_centers_.tolist()
-    [[0, 0, 1, 0], [[0.0, 0.6666666666666666], [4.0, 0.0]]]
+    ([0, 0, 1, 0], [[0.0, 0.6666666666666666], [4.0, 0.0]])
+    >>> round(km.cost_, 4)  # 2/3^2 + 1 (row 0) + 1/9 (row 1) + 0 + 1 + 1/9 (row 3)
+    2.6667
     """
 
     def __init__(
