@@ -60,8 +60,8 @@ INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 #: Largest quadratic-feature matrix ``Phi(X)`` kept in memory during ``fit`` (bytes);
 #: beyond it the features are recomputed chunk by chunk at each iteration.
 MAX_FEATURE_BYTES = 1.25 * 2**30
-#: Size of the block of ``Phi(X)`` one E-step + M-step pass works on (bytes).
-CHUNK_BYTES = 4 * 2**20
+#: Size of one block of ``Phi(X)`` when it is recomputed at each iteration (bytes).
+CHUNK_BYTES = 64 * 2**20
 
 _NOT_PD = (
     "Fitting the mixture model failed: the covariance of component(s) {which} is not "
@@ -270,7 +270,9 @@ class _Backend:
     def logsumexp(self, a):
         """Log-sum-exp over axis 0 (the components, in the engine's (K, m) layout)."""
         if self.torch is None:
-            return logsumexp(a, axis=0)
+            top = a.max(axis=0)
+            top = np.where(np.isfinite(top), top, 0.0)
+            return np.log(np.exp(a - top).sum(axis=0)) + top
         return self.torch.logsumexp(a, dim=0)
 
     def precision_cholesky(self, covariances, reg_covar):
@@ -312,11 +314,15 @@ class _QuadraticFeatureEM:
             self.q = d
         self.D = self.q + d + 1
         itemsize = 8 if "64" in str(bk.dtype) else 4
-        self.phi_t = None  # Phi(X) transposed, (D, n): built column-block by column-block
+        # Phi(X) is stored transposed and contiguous, (D, n), when it fits in memory: two
+        # large GEMMs per iteration (many small ones were slower, and erratic when the
+        # cores are shared). Otherwise it is recomputed block by block at each iteration.
+        self.blocks = None
         if n * self.D * itemsize <= MAX_FEATURE_BYTES:
-            self.phi_t = self.features_t(self.Xc)
-        # E- and M-step run on blocks of samples small enough to stay in cache
-        self.chunk = max(1, int(CHUNK_BYTES // (self.D * itemsize)))
+            self.chunk = n
+            self.blocks = list(self._compute_blocks())
+        else:
+            self.chunk = max(1, int(CHUNK_BYTES // (self.D * itemsize)))
 
     def features_t(self, Xc):
         """``Phi(Xc)`` transposed, shape (D, m), for rows ``Xc`` (already centred)."""
@@ -334,14 +340,14 @@ class _QuadraticFeatureEM:
         out[-1] = 1.0
         return out
 
-    def chunks(self):
-        """Blocks ``(rows, Phi[rows].T)`` covering all samples."""
+    def _compute_blocks(self):
         for start in range(0, self.n, self.chunk):
             sl = slice(start, min(start + self.chunk, self.n))
-            if self.phi_t is not None:
-                yield sl, self.phi_t[:, sl]
-            else:
-                yield sl, self.features_t(self.Xc[sl])
+            yield sl, self.features_t(self.Xc[sl])
+
+    def chunks(self):
+        """Blocks ``(rows, Phi[rows].T)`` covering all samples."""
+        return iter(self.blocks) if self.blocks is not None else self._compute_blocks()
 
     # -- parameters <-> weight matrix / moments --------------------------------------
 
