@@ -46,6 +46,7 @@ def test_mlp_is_the_homework_architecture():
     assert h.shape == (5, 64) and (h >= 0).all()
     # penultimate = ReLU(pre_activation) and the logits are the last layer applied to it.
     torch.testing.assert_close(h, torch.relu(model.pre_activation(x)))
+    torch.testing.assert_close(model.pre_activation(x), model.layers[2](torch.relu(model.hidden1(x))))
     torch.testing.assert_close(model(x), model.layers[4](h))
 
 
@@ -302,6 +303,10 @@ def test_sweep_table():
     no_ood = ood.sweep_n_components(s.X[500:], [1, 2], estimator=SkGaussianMixture)
     assert no_ood.rows[0]["auroc"] is None
     np.testing.assert_allclose(no_ood.column("bic"), table.column("bic")[:2])
+    # A fit subsample changes the BIC (fewer rows) but not the held-out rows.
+    sub = ood.sweep_n_components(s.X[500:], [1], max_fit_samples=300, estimator=SkGaussianMixture)
+    assert sub.column("bic")[0] < 0.3 * no_ood.column("bic")[0]
+    assert abs(sub.column("heldout_loglik")[0] - no_ood.column("heldout_loglik")[0]) < 0.2
 
 
 # --- bad input ------------------------------------------------------------------
