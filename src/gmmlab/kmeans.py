@@ -35,7 +35,9 @@ from ._validation import check_data, check_fitted, check_int, check_positive_flo
 __all__ = ["KMeans", "MissingDataKMeans", "kmeans_plusplus", "class_means", "lloyd_step"]
 
 #: Rows per chunk in the assignment step (bounded memory, cache-friendly).
-CHUNK_SIZE = 1024
+CHUNK_SIZE = 512
+#: Rows per chunk for the torch path on an accelerator (GPU).
+TORCH_CHUNK_SIZE = 1 << 16
 
 
 # ---------------------------------------------------------------------------
@@ -48,11 +50,18 @@ def _row_norms_sq(X: np.ndarray) -> np.ndarray:
 
 
 def _n_threads() -> int:
-    """Worker threads for the chunked loop (the CPUs this process may use)."""
+    """Worker threads for the chunked loop: as many as scikit-learn's OpenMP loops use.
+
+    That is the CPUs this process may use, or ``OMP_NUM_THREADS`` when set.
+    """
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        n = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        n = os.cpu_count() or 1
+    env = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if env.isdigit() and int(env) > 0:
+        n = min(n, int(env))
+    return max(1, n)
 
 
 class _ChunkPool:
@@ -81,26 +90,37 @@ class _ChunkPool:
         return list(self._executor.map(func, items))
 
 
-def _assign_chunk(Xc, centers_m2, c_sq, sums: bool):
+def _assign_chunk(Xc, centers_m2, c_sq, onehot_t=None):
     """Assignment step on one chunk of rows.
 
     ``centers_m2`` is ``-2 * centers``. Returns the labels, the sum over the chunk of
-    ``min_k (||c_k||^2 - 2 x.c_k)`` and, with ``sums=True``, the per-cluster sums of
-    the rows.
+    ``min_k (||c_k||^2 - 2 x.c_k)`` and, when a sparse (K, m) one-hot matrix
+    ``onehot_t`` is given (see :func:`_onehot_t`), the per-cluster sums of the rows.
     """
     dist = Xc @ centers_m2.T  # -2 x.c, BLAS
     dist += c_sq  # ||c||^2 - 2 x.c: the ||x||^2 term does not change the argmin
     lab = dist.argmin(axis=1)
     partial = float(dist[np.arange(lab.size), lab].sum())
-    if not sums:
+    if onehot_t is None:
         return lab, partial, None
     # Per-cluster sums: (one-hot of the labels)^T @ Xc, a sparse product (n*d additions).
-    m = lab.size
-    onehot_t = sparse.csc_matrix((np.ones(m, dtype=Xc.dtype), lab, np.arange(m + 1)), shape=(centers_m2.shape[0], m))
+    onehot_t.indices[:] = lab  # column i has its single 1 in row lab[i]
     return lab, partial, onehot_t @ Xc
 
 
-def _assign(X, centers, x_sq=None, *, sums: bool = False, pool=None, chunk_size: int = CHUNK_SIZE):
+def _onehot_t(n_clusters: int, m: int, dtype):
+    """A sparse (n_clusters, m) matrix with one 1 per column, whose rows are set later.
+
+    Built once per chunk size and refilled in place (``.indices``) for each chunk:
+    this avoids scipy's validation cost on every chunk.
+    """
+    return sparse.csc_matrix(
+        (np.ones(m, dtype=dtype), np.zeros(m, dtype=np.int32), np.arange(m + 1, dtype=np.int32)),
+        shape=(n_clusters, m),
+    )
+
+
+def _assign(X, centers, x_sq=None, *, sums: bool = False, pool=None, chunk_size: int | None = None):
     """Nearest center of every row of ``X``, chunk by chunk (chunks shared among threads).
 
     Returns ``labels`` (int64), ``inertia`` (sum of squared distances to the nearest
@@ -111,6 +131,7 @@ def _assign(X, centers, x_sq=None, *, sums: bool = False, pool=None, chunk_size:
     if pool is None:
         with _ChunkPool() as pool:
             return _assign(X, centers, x_sq, sums=sums, pool=pool, chunk_size=chunk_size)
+    chunk_size = chunk_size or CHUNK_SIZE
     n, d = X.shape
     k = centers.shape[0]
     if x_sq is None:
@@ -122,10 +143,16 @@ def _assign(X, centers, x_sq=None, *, sums: bool = False, pool=None, chunk_size:
     def work(block):  # a contiguous block of rows, processed chunk by chunk
         lo, hi = block
         total = np.zeros((k, d), dtype=np.float64) if sums else None
+        onehots = {}  # one sparse one-hot matrix per chunk length, reused
         inertia = 0.0
         for start in range(lo, hi, chunk_size):
             stop = min(start + chunk_size, hi)
-            labels[start:stop], partial, part = _assign_chunk(X[start:stop], centers_m2, c_sq, sums)
+            onehot_t = None
+            if sums:
+                onehot_t = onehots.get(stop - start)
+                if onehot_t is None:
+                    onehot_t = onehots[stop - start] = _onehot_t(k, stop - start, X.dtype)
+            labels[start:stop], partial, part = _assign_chunk(X[start:stop], centers_m2, c_sq, onehot_t)
             inertia += partial
             if sums:
                 total += part
@@ -190,6 +217,9 @@ def lloyd_step(X, centers, x_sq=None, *, pool=None):
     >>> new.tolist(), labels.tolist(), round(inertia, 6)
     ([[0.0, 0.5], [4.0, 0.5]], [0, 0, 1, 1], 6.0)
     """
+    if not isinstance(X, np.ndarray) or not isinstance(centers, np.ndarray):
+        X = check_data(X, name="X")
+        centers = check_data(centers, name="centers", dtype=X.dtype)
     # Assignment step: nearest center for each point, with per-cluster sums and counts.
     labels, inertia, sums, counts = _assign(X, centers, x_sq, sums=True, pool=pool)
     # Update step: each center moves to the mean of its points.
@@ -241,9 +271,11 @@ def _exact_inertia(X, centers, labels, chunk_size: int = CHUNK_SIZE) -> float:
 # ---------------------------------------------------------------------------
 
 
-def _torch_assign(X, centers, x_sq, *, sums: bool = False, chunk_size: int = CHUNK_SIZE):
+def _torch_assign(X, centers, x_sq, *, sums: bool = False, chunk_size: int | None = None):
     import torch
 
+    if chunk_size is None:  # large chunks on accelerators (few kernel launches), cache-sized on CPU
+        chunk_size = CHUNK_SIZE if X.device.type == "cpu" else TORCH_CHUNK_SIZE
     n, d = X.shape
     k = centers.shape[0]
     c_sq = (centers * centers).sum(1)
@@ -296,7 +328,7 @@ def _torch_lloyd(X_np, centers_np, *, max_iter: int, tol: float, device):
 
     X = torch.as_tensor(X_np, device=device)
     centers = torch.as_tensor(centers_np, device=device)
-    x_sq = (X.double() ** 2).sum(1) if X.dtype != torch.float64 else (X * X).sum(1)
+    x_sq = (X * X).sum(1, dtype=torch.float64)
     history = []
     labels_old = None
     converged_strictly = False
