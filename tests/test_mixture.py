@@ -81,3 +81,274 @@ def test_fit_runs_for_every_init_and_predict_agrees_with_fit_predict(init_params
         labels = gm.fit_predict(X)
     np.testing.assert_array_equal(labels, gm.predict(X))
     assert gm.n_iter_ == 3 and len(gm.log_likelihood_history_) == 3
+
+
+def _fit_quiet(gm, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return gm.fit(X)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_mean_log_likelihood_never_decreases(covariance_type):
+    X = DATASETS["blobs4d"]
+    gm = _fit_quiet(GaussianMixture(4, covariance_type=covariance_type, init_params="random",
+                                    tol=0, max_iter=40, random_state=0), X)
+    h = np.asarray(gm.log_likelihood_history_)
+    assert len(h) == 40 and gm.n_iter_ == 40 and not gm.converged_
+    assert np.all(np.diff(h) >= -1e-10 * np.abs(h[1:]))
+    assert gm.lower_bound_ == h[-1]
+    # one more E-step on the final parameters: the likelihood is still not lower
+    assert gm.score(X) >= h[-1] - 1e-10
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_engine_iterations_equal_the_step_functions(covariance_type):
+    """fit's fast engine runs exactly the EM of e_step/m_step/precision_cholesky."""
+    X = DATASETS["shifted3d"]
+    init = _initial_parameters(X, 3, covariance_type, seed=5)
+    gm = GaussianMixture(3, covariance_type=covariance_type, tol=0, max_iter=7, **init)
+    _fit_quiet(gm, X)
+    w, m = init["weights_init"], init["means_init"]
+    P = init["precisions_init"]
+    U = (np.linalg.cholesky(P[..., ::-1, ::-1])[..., ::-1, ::-1]
+         if covariance_type in ("full", "tied") else np.sqrt(P))
+    history = []
+    for _ in range(7):
+        log_resp, ll = e_step(X, w, m, U, covariance_type)
+        w, m, c = m_step(X, np.exp(log_resp), covariance_type, 1e-6)
+        U = precision_cholesky(c, covariance_type)
+        history.append(ll)
+    np.testing.assert_allclose(gm.log_likelihood_history_, history, rtol=1e-10)
+    for ours, ref in [(gm.weights_, w), (gm.means_, m), (gm.covariances_, c),
+                      (gm.precisions_cholesky_, U)]:
+        assert _rel(ours, ref) < 1e-8
+    # predict_proba (the step functions) agrees with fit_predict (the engine)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        labels = gm.fit_predict(X)
+    np.testing.assert_array_equal(gm.predict_proba(X).argmax(1), labels)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_torch_path_on_cpu_equals_numpy_path(covariance_type):
+    X = DATASETS["old_faithful"]
+    kw = dict(n_components=3, covariance_type=covariance_type, init_params="random",
+              random_state=0, tol=0, max_iter=15)
+    a = _fit_quiet(GaussianMixture(**kw), X)
+    b = _fit_quiet(GaussianMixture(**kw, device="cpu", dtype=torch.float64), X)
+    for attr in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        assert isinstance(getattr(b, attr), np.ndarray)
+        assert _rel(getattr(b, attr), getattr(a, attr)) < 1e-9, attr
+    np.testing.assert_allclose(b.log_likelihood_history_, a.log_likelihood_history_, rtol=1e-12)
+    c = _fit_quiet(GaussianMixture(**kw, device="cpu", dtype="float32"), X)
+    assert c.means_.dtype == np.float64  # fitted attributes are always float64 numpy arrays
+    assert not np.array_equal(c.means_, a.means_)  # ... but computed in float32
+    np.testing.assert_allclose(c.means_, a.means_, rtol=1e-3)
+
+
+def _q_function_torch(X, resp, alpha, means, factors, covariance_type):
+    """Q(theta) = sum_nk r_nk [log softmax(alpha)_k + log N(x_n | mu_k, Sigma_k)] in torch."""
+    n, d = X.shape
+    K = resp.shape[1]
+    if covariance_type == "full":
+        L = torch.tril(factors)
+    elif covariance_type == "tied":
+        L = torch.tril(factors).expand(K, d, d)
+    elif covariance_type == "diag":
+        L = torch.diag_embed(factors)
+    else:
+        L = factors[:, None, None] * torch.eye(d, dtype=X.dtype)
+    dist = torch.distributions.MultivariateNormal(means, scale_tril=L)
+    log_prob = dist.log_prob(X[:, None, :])  # (n, K)
+    return (resp * (torch.log_softmax(alpha, 0) + log_prob)).sum()
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_m_step_is_a_stationary_point_of_q(covariance_type):
+    X = DATASETS["blobs4d"][:200]
+    rng = np.random.default_rng(0)
+    resp = rng.dirichlet(np.ones(3), size=len(X))
+    w, m, c = m_step(X, resp, covariance_type, reg_covar=0.0)
+    # parameterise: softmax weights, means, Cholesky factors / standard deviations
+    if covariance_type in ("full", "tied"):
+        factors0 = np.linalg.cholesky(c)
+    else:
+        factors0 = np.sqrt(c)
+    alpha = torch.tensor(np.log(w), requires_grad=True)
+    means = torch.tensor(m, requires_grad=True)
+    factors = torch.tensor(factors0, requires_grad=True)
+    Xt, Rt = torch.tensor(X), torch.tensor(resp)
+    Q = _q_function_torch(Xt, Rt, alpha, means, factors, covariance_type)
+    Q.backward()
+    scale = len(X)
+    for g in (alpha.grad, means.grad, torch.tril(factors.grad) if factors.ndim > 1 and
+              covariance_type in ("full", "tied") else factors.grad):
+        assert g.abs().max().item() < 1e-8 * scale
+    # and the gradient is clearly non-zero elsewhere (the check can fail)
+    means2 = torch.tensor(m + 0.1, requires_grad=True)
+    _q_function_torch(Xt, Rt, alpha.detach(), means2, factors.detach(), covariance_type).backward()
+    assert means2.grad.abs().max().item() > 1.0
+
+
+def test_recovers_known_parameters_of_a_synthetic_mixture():
+    true_means = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 7.0]])
+    true_cov = np.array([[[1.0, 0.3], [0.3, 0.5]], [[0.6, -0.2], [-0.2, 1.2]], [[1.5, 0.0], [0.0, 0.4]]])
+    s = make_gaussian_mixture(6000, weights=[0.5, 0.3, 0.2], means=true_means,
+                              covariances=true_cov, random_state=0)
+    gm = GaussianMixture(3, random_state=0).fit(s.X)
+    order = np.argsort(gm.means_[:, 0] + 10 * gm.means_[:, 1])  # (0,0), (6,0), (0,7)
+    # within ~4 standard errors of the truth (6000 points) ...
+    np.testing.assert_allclose(gm.weights_[order], s.weights, atol=0.03)
+    np.testing.assert_allclose(gm.means_[order], true_means, atol=0.15)
+    np.testing.assert_allclose(gm.covariances_[order], true_cov, atol=0.15)
+    # ... and close to the estimates that know the labels (well-separated clusters)
+    label_means = np.array([s.X[s.labels == k].mean(0) for k in range(3)])
+    np.testing.assert_allclose(gm.means_[order], label_means, atol=0.02)
+    assert gm.converged_
+
+
+def test_n_init_keeps_the_best_run_like_sklearn():
+    X = DATASETS["old_faithful"]
+    kw = dict(n_components=3, init_params="random_from_data", n_init=4, random_state=7,
+              max_iter=15)
+    ours = _fit_quiet(GaussianMixture(**kw), X)
+    ref = _fit_quiet(SkGaussianMixture(**kw), X)
+    assert ours.lower_bound_ == pytest.approx(ref.lower_bound_, rel=1e-9)
+    assert ours.n_iter_ == ref.n_iter_
+    assert _rel(ours.means_, ref.means_) < RTOL
+    # the kept run is the best of the runs the same random stream would give one by one
+    rng = np.random.RandomState(7)
+    bounds = []
+    for _ in range(4):
+        idx = rng.choice(len(X), size=3, replace=False)
+        resp = np.zeros((len(X), 3))
+        resp[idx, np.arange(3)] = 1
+        w, m, c = m_step(X, resp, "full", 1e-6)
+        one = _fit_quiet(GaussianMixture(3, max_iter=15, weights_init=w, means_init=m,
+                                         precisions_init=np.linalg.inv(c)), X)
+        bounds.append(one.lower_bound_)
+    assert ours.lower_bound_ == pytest.approx(max(bounds), rel=1e-9)
+    assert len(set(np.round(bounds, 6))) > 1  # the runs differ: the choice matters
+
+
+def test_warm_start_continues_like_sklearn():
+    X = DATASETS["old_faithful"]
+    kw = dict(n_components=2, init_params="random", random_state=1, warm_start=True, max_iter=2, tol=0)
+    ours, ref = GaussianMixture(**kw), SkGaussianMixture(**kw)
+    for _ in range(3):
+        _fit_quiet(ours, X)
+        _fit_quiet(ref, X)
+    assert _rel(ours.covariances_, ref.covariances_) < RTOL
+    assert ours.lower_bound_ == pytest.approx(ref.lower_bound_, rel=1e-9)
+
+
+def test_max_iter_zero_returns_the_initial_parameters():
+    X = DATASETS["old_faithful"]
+    init = _initial_parameters(X, 2, "full")
+    gm = _fit_quiet(GaussianMixture(2, max_iter=0, **init), X)
+    assert gm.n_iter_ == 0 and gm.log_likelihood_history_ == []
+    np.testing.assert_allclose(gm.means_, init["means_init"])
+    np.testing.assert_allclose(gm.precisions_, init["precisions_init"], rtol=1e-10)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_sample_matches_sklearn(covariance_type):
+    X = DATASETS["old_faithful"]
+    init = _initial_parameters(X, 2, covariance_type)
+    kw = dict(n_components=2, covariance_type=covariance_type, random_state=3, **init)
+    ours, ref = _fit_quiet(GaussianMixture(**kw), X), _fit_quiet(SkGaussianMixture(**kw), X)
+    (Xa, ya), (Xb, yb) = ours.sample(50), ref.sample(50)
+    np.testing.assert_array_equal(ya, yb)
+    np.testing.assert_allclose(Xa, Xb, rtol=1e-6, atol=1e-8)
+    with pytest.raises(ValueError, match="n_samples"):
+        ours.sample(0)
+
+
+# -- degenerate data --------------------------------------------------------------
+
+
+def test_duplicated_points_fit_thanks_to_reg_covar():
+    X = np.repeat(DATASETS["old_faithful"][:20], 10, axis=0)
+    gm = _fit_quiet(GaussianMixture(3, random_state=0), X)
+    assert np.all(np.isfinite(gm.covariances_)) and np.isfinite(gm.lower_bound_)
+
+
+def test_more_components_than_distinct_points():
+    X = np.repeat(np.array([[0.0, 0.0], [1.0, 1.0], [3.0, 0.0]]), 20, axis=0)
+    gm = _fit_quiet(GaussianMixture(5, init_params="random_from_data", random_state=0), X)
+    assert np.all(np.linalg.eigvalsh(gm.covariances_) >= 1e-6 * (1 - 1e-9))
+    with pytest.raises(ValueError, match="(?i)increase reg_covar"):
+        _fit_quiet(GaussianMixture(5, init_params="random_from_data", reg_covar=0.0,
+                                   random_state=0), X)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_constant_feature(covariance_type):
+    X = np.column_stack([DATASETS["old_faithful"], np.full(272, 3.0)])
+    gm = _fit_quiet(GaussianMixture(2, covariance_type=covariance_type, random_state=0), X)
+    assert np.isfinite(gm.score(X))
+    if covariance_type == "spherical":  # one variance for all features: still > 0
+        gm0 = _fit_quiet(GaussianMixture(2, covariance_type="spherical", reg_covar=0.0,
+                                         random_state=0), X)
+        assert np.all(gm0.covariances_ > 0)
+        return
+    with pytest.raises(ValueError, match="(?i)increase reg_covar"):
+        _fit_quiet(GaussianMixture(2, covariance_type=covariance_type, reg_covar=0.0,
+                                   random_state=0), X)
+
+
+# -- bad input --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(n_components=0), ValueError, "n_components"),
+        (dict(n_components=2.5), TypeError, "n_components"),
+        (dict(reg_covar=-1e-3), ValueError, "reg_covar"),
+        (dict(tol=-1.0), ValueError, "tol"),
+        (dict(max_iter=-1), ValueError, "max_iter"),
+        (dict(n_init=0), ValueError, "n_init"),
+        (dict(covariance_type="banana"), ValueError, "covariance_type"),
+        (dict(init_params="kmeans--"), ValueError, "init_params"),
+        (dict(dtype="int8"), ValueError, "dtype"),
+        (dict(weights_init=[0.5, 0.5, 0.0]), ValueError, "weights_init"),
+        (dict(weights_init=[0.7, 0.7]), ValueError, "weights_init"),
+        (dict(means_init=np.zeros((3, 2))), ValueError, "means_init"),
+        (dict(precisions_init=np.ones((2, 2))), ValueError, "precisions_init"),
+        (dict(precisions_init=np.stack([np.eye(2), -np.eye(2)])), ValueError, "precisions_init"),
+        (dict(covariance_type="diag", precisions_init=np.ones((2, 3))), ValueError, "precisions_init"),
+        (dict(covariance_type="spherical", precisions_init=[1.0, -1.0]), ValueError, "precisions_init"),
+        (dict(n_components=300), ValueError, "n_components"),
+    ],
+)
+def test_bad_parameters_raise_clear_errors(kwargs, error, match):
+    X = DATASETS["old_faithful"]
+    kwargs = {"n_components": 2, **kwargs}
+    with pytest.raises(error, match=match):
+        GaussianMixture(**kwargs).fit(X)
+
+
+def test_bad_data_raise_clear_errors():
+    X = DATASETS["old_faithful"].copy()
+    gm = GaussianMixture(2)
+    with pytest.raises(Exception, match="not fitted"):
+        gm.predict(X)
+    with pytest.raises(Exception, match="not fitted"):
+        gm.score_samples(X)
+    bad = X.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="X.*NaN|NaN.*X"):
+        gm.fit(bad)
+    with pytest.raises(ValueError, match="2D|2-D|dimension"):
+        gm.fit(X[:, 0])
+    with pytest.raises(ValueError, match="sample"):
+        gm.fit(X[:1])
+    with pytest.raises(TypeError, match="X"):
+        gm.fit("not data")
+    gm.fit(X)
+    with pytest.raises(ValueError, match="features"):
+        gm.predict(X[:, :1])
+    with pytest.raises(ValueError, match="NaN"):
+        gm.score_samples(bad)

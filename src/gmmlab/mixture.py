@@ -499,7 +499,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     Attributes
     ----------
     weights_, means_, covariances_, precisions_, precisions_cholesky_ : ndarray
-        Fitted parameters, shaped as in scikit-learn.
+        Fitted parameters, shaped as in scikit-learn; always float64 numpy arrays
+        (also after a torch or float32 fit).
     converged_ : bool
     n_iter_ : int
         EM iterations run by the best initialisation.
@@ -724,7 +725,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 ConvergenceWarning,
             )
         self.weights_, self.means_, self.covariances_, self.precisions_cholesky_ = (
-            np.asarray(p) for p in params
+            np.asarray(p, dtype=np.float64) for p in params
         )
         U = self.precisions_cholesky_
         if ct in ("full", "tied"):
