@@ -31,7 +31,6 @@ import numbers
 import warnings
 
 import numpy as np
-from scipy.linalg import solve_triangular
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -192,18 +191,26 @@ def precision_cholesky(covariances, covariance_type="full", reg_covar=None):
     reg = "unknown" if reg_covar is None else repr(reg_covar)
     if covariance_type in ("full", "tied"):
         stack = covariances if covariance_type == "full" else covariances[None]
-        out = np.empty_like(stack)
-        for k, cov in enumerate(stack):
-            try:
-                L = np.linalg.cholesky(cov)
-            except np.linalg.LinAlgError:
-                raise ValueError(_NOT_PD.format(which=[k], reg=reg)) from None
-            out[k] = solve_triangular(L, np.eye(len(cov)), lower=True).T
-        return out if covariance_type == "full" else out[0]
+        try:
+            L = np.linalg.cholesky(stack)  # Sigma_k = L_k L_k^T, all k at once
+        except np.linalg.LinAlgError:
+            bad = [k for k, c in enumerate(stack) if not _is_positive_definite(c)]
+            raise ValueError(_NOT_PD.format(which=bad, reg=reg)) from None
+        # U_k = L_k^{-T}; one batched solve (a loop of small LAPACK calls is far slower)
+        U = np.triu(np.linalg.solve(L, np.eye(stack.shape[-1], dtype=stack.dtype)).swapaxes(1, 2))
+        return U if covariance_type == "full" else U[0]
     bad = np.flatnonzero(np.reshape(covariances <= 0, (len(covariances), -1)).any(axis=1))
     if bad.size:
         raise ValueError(_NOT_PD.format(which=bad.tolist(), reg=reg))
     return 1.0 / np.sqrt(covariances)
+
+
+def _is_positive_definite(matrix) -> bool:
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        return False
+    return True
 
 
 def _precision_cholesky_from_precisions(precisions, covariance_type):
