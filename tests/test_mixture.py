@@ -352,3 +352,18 @@ def test_bad_data_raise_clear_errors():
         gm.predict(X[:, :1])
     with pytest.raises(ValueError, match="NaN"):
         gm.score_samples(bad)
+
+
+def test_block_by_block_path_equals_the_whole_array_path(monkeypatch):
+    """Data too large for Phi(X) in memory: the features are recomputed per block."""
+    import gmmlab.mixture as mixture
+
+    X = DATASETS["blobs4d"]
+    kw = dict(n_components=3, init_params="random", random_state=0, tol=0, max_iter=10)
+    whole = _fit_quiet(GaussianMixture(**kw), X)
+    monkeypatch.setattr(mixture, "MAX_FEATURE_BYTES", 1000)
+    monkeypatch.setattr(mixture, "CHUNK_BYTES", 50 * 15 * 8)  # blocks of 50 samples
+    blocks = _fit_quiet(GaussianMixture(**kw), X)
+    np.testing.assert_allclose(blocks.log_likelihood_history_, whole.log_likelihood_history_,
+                               rtol=1e-12)
+    assert _rel(blocks.covariances_, whole.covariances_) < 1e-10

@@ -27,7 +27,6 @@ engine in torch (``device="cuda"`` or ``"cpu"``).
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 
 import numpy as np
