@@ -22,6 +22,13 @@ Usage::
     GMMLAB_DATA=../shared/datasets python benchmarks/ood_pipeline.py
     python benchmarks/ood_pipeline.py --sklearn-k 1,5,10,15,20   # quicker sklearn side
     python benchmarks/ood_pipeline.py --skip-sklearn --recipe adam
+    python benchmarks/ood_pipeline.py --layer hidden1 --fit-samples 5000 --k 1,2,3,4,5,6
+    python benchmarks/ood_pipeline.py --cached --skip-sklearn --recipe adam   # quality only
+
+``--layer`` picks the features (see :mod:`gmmlab.ood`), ``--fit-samples`` fits each
+mixture on a seeded subset of the MNIST-train features (the same subset on both sides),
+``--cached`` loads the network and features from gmmlab's cache (times then exclude
+training: for quality numbers only).
 
 Target (issue 5): gmmlab's whole pipeline under 3 minutes on the 2-core machine, and at
 least 4x faster than the scikit-learn-based one.
