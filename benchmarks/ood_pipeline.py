@@ -1,6 +1,7 @@
 """The whole OOD exercise (homework question 2), gmmlab vs the scikit-learn-based equivalent.
 
-Each side runs, in this process, timed stage by stage:
+Each side runs, in this process, timed stage by stage (the two sweeps alternate K by K,
+so that the load of a shared machine drifts over both alike):
 
 1. training the homework MLP on MNIST-train (``recipe="homework"``, no cache:
    both sides really train);
@@ -51,7 +52,8 @@ def _ks(text: str) -> list[int]:
     return [int(k) for k in text.split(",") if k.strip()]
 
 
-def run(estimator, label: str, candidates: list[int], args, data) -> dict:
+def prepare(label: str, estimator, args, data) -> dict:
+    """Stages 1-2 of one side: train the network and extract the features."""
     (x_tr, y_tr), (x_te, y_te), x_out = data
     times = {}
     t0 = time.perf_counter()
@@ -59,30 +61,43 @@ def run(estimator, label: str, candidates: list[int], args, data) -> dict:
     times["train"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    train_f = ood.extract_features(model, x_tr, layer=args.layer, cache=args.cached)
-    f_in = ood.extract_features(model, x_te, layer=args.layer, cache=args.cached)
-    f_out = ood.extract_features(model, x_out, layer=args.layer, cache=args.cached)
-    logits_in = ood.extract_features(model, x_te, layer="logits", cache=args.cached)
-    logits_out = ood.extract_features(model, x_out, layer="logits", cache=args.cached)
+    feats = {
+        "train": ood.extract_features(model, x_tr, layer=args.layer, cache=args.cached),
+        "in": ood.extract_features(model, x_te, layer=args.layer, cache=args.cached),
+        "out": ood.extract_features(model, x_out, layer=args.layer, cache=args.cached),
+        "logits_in": ood.extract_features(model, x_te, layer="logits", cache=args.cached),
+        "logits_out": ood.extract_features(model, x_out, layer="logits", cache=args.cached),
+    }
     times["features"] = time.perf_counter() - t
+    times["sweep"] = 0.0
+    accuracy = float((feats["logits_in"].argmax(1) == y_te).mean())
+    return {"label": label, "estimator": estimator, "args": args, "times": times, "feats": feats,
+            "labels": y_tr, "table": ood.SweepTable(), "accuracy": accuracy}
 
+
+def sweep_one(side: dict, k: int) -> None:
+    """Stage 3 for one K (the sides alternate K by K, so load drift hits both alike)."""
+    args, f = side["args"], side["feats"]
     t = time.perf_counter()
-
-    def show(row):
-        print(f"  [{label}] K={row['n_components']:>2}  fit {row['fit_time']:6.2f} s  "
-              f"AUROC {row['auroc']:.4f}  FPR95 {row['fpr95']:.4f}", flush=True)
-
-    table = ood.sweep_n_components(
-        train_f, candidates, features_in=f_in, features_out=f_out, random_state=args.seed,
-        estimator=estimator, standardize=not args.raw, reg_covar=args.reg_covar, callback=show,
+    part = ood.sweep_n_components(
+        f["train"], [k], features_in=f["in"], features_out=f["out"], random_state=args.seed,
+        estimator=side["estimator"], standardize=not args.raw, reg_covar=args.reg_covar,
         max_fit_samples=args.fit_samples,
     )
-    times["sweep"] = time.perf_counter() - t
+    side["times"]["sweep"] += time.perf_counter() - t
+    row = part.rows[0]
+    side["table"].rows.append(row)
+    print(f"  [{side['label']}] K={k:>2}  fit {row['fit_time']:6.2f} s  "
+          f"AUROC {row['auroc']:.4f}  FPR95 {row['fpr95']:.4f}", flush=True)
 
+
+def finish(side: dict) -> dict:
+    """Stage 4: MSP and Mahalanobis baselines, K chosen by BIC / held-out likelihood."""
+    f, table = side["feats"], side["table"]
     t = time.perf_counter()
-    msp_in, msp_out = ood.msp_score(logits_in), ood.msp_score(logits_out)
-    maha = ood.MahalanobisScorer().fit(train_f, y_tr)
-    m_in, m_out = maha.score_samples(f_in), maha.score_samples(f_out)
+    msp_in, msp_out = ood.msp_score(f["logits_in"]), ood.msp_score(f["logits_out"])
+    maha = ood.MahalanobisScorer().fit(f["train"], side["labels"])
+    m_in, m_out = maha.score_samples(f["in"]), maha.score_samples(f["out"])
     results = {
         "MSP": (metrics.auroc(msp_in, msp_out), metrics.fpr_at_tpr(msp_in, msp_out)),
         "Mahalanobis": (metrics.auroc(m_in, m_out), metrics.fpr_at_tpr(m_in, m_out)),
@@ -91,10 +106,10 @@ def run(estimator, label: str, candidates: list[int], args, data) -> dict:
         k = table.best(crit)
         row = next(r for r in table.rows if r["n_components"] == k)
         results[f"GMM, K={k} by {crit}"] = (row["auroc"], row["fpr95"])
-    times["metrics"] = time.perf_counter() - t
-    times["total"] = sum(times.values())
-    accuracy = float((logits_in.argmax(1) == y_te).mean())
-    return {"label": label, "args": args, "times": times, "table": table, "results": results, "accuracy": accuracy}
+    side["times"]["metrics"] = time.perf_counter() - t
+    side["times"]["total"] = sum(v for key, v in side["times"].items() if key != "total")
+    side["results"] = results
+    return side
 
 
 def report(res: dict) -> None:
@@ -129,13 +144,18 @@ def main() -> None:
 
     data = (load_mnist("train"), load_mnist("test"), load_fashion_mnist("test")[0])
     ks = _ks(args.k)
-    ours = run(GaussianMixture, "gmmlab", ks, args, data)
-    report(ours)
-    if args.skip_sklearn:
+    sk_ks = [] if args.skip_sklearn else (_ks(args.sklearn_k) if args.sklearn_k else ks)
+    ours = prepare("gmmlab", GaussianMixture, args, data)
+    ref = None if args.skip_sklearn else prepare("sklearn", SkGaussianMixture, args, data)
+    for k in sorted(set(ks) | set(sk_ks)):
+        if k in ks:
+            sweep_one(ours, k)
+        if ref is not None and k in sk_ks:
+            sweep_one(ref, k)
+    report(finish(ours))
+    if ref is None:
         return
-    sk_ks = _ks(args.sklearn_k) if args.sklearn_k else ks
-    ref = run(SkGaussianMixture, "sklearn", sk_ks, args, data)
-    report(ref)
+    report(finish(ref))
 
     to, tr = ours["times"], ref["times"]
     print("\n=== timings (seconds) ===")
