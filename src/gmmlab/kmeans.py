@@ -1,8 +1,9 @@
 """K-means clustering: Lloyd's algorithm, k-means++ seeding, class-mean seeding, missing data.
 
-Used by the "Clustering and K-means" chapter (``book/*/02_*``: :class:`KMeans`,
-:func:`kmeans_plusplus`, :func:`class_means`, :func:`lloyd_step`) and by the
-assignment chapter (``book/*/04_*``: :class:`MissingDataKMeans`, pen-and-paper
+Used by the "Clustering and K-means" chapters (``book/*/02_kmeans``,
+``book/*/03_kmeans_mnist``: :class:`KMeans`, :func:`kmeans_plusplus`,
+:func:`class_means`, :func:`lloyd_step`) and by the assignment chapter on missing
+data (``book/*/08_kmeans_missing``: :class:`MissingDataKMeans`, pen-and-paper
 question 1). The Gaussian-mixture code initialises EM with :class:`KMeans`.
 
 Everything means what it means in scikit-learn's ``KMeans(algorithm="lloyd")``:
@@ -190,7 +191,7 @@ def _relocate_empty(X, centers, labels, sums, counts) -> None:
 def lloyd_step(X, centers, x_sq=None, *, pool=None):
     """One Lloyd iteration: assign each point to its nearest center, move each center to its mean.
 
-    Shown in the "Clustering and K-means" chapter (``book/*/02_*``).
+    Shown in the "Clustering and K-means" chapter (``book/*/02_kmeans``).
 
     Parameters
     ----------
@@ -407,7 +408,7 @@ def kmeans_plusplus(X, n_clusters: int, *, random_state=None, n_local_trials: in
     consumes the random state the same way, so with the same seed it picks the same
     points as :func:`sklearn.cluster.kmeans_plusplus`.
 
-    Used in the "Clustering and K-means" chapter (``book/*/02_*``).
+    Used in the "Clustering and K-means" chapter (``book/*/02_kmeans``).
 
     Parameters
     ----------
@@ -443,7 +444,7 @@ def kmeans_plusplus(X, n_clusters: int, *, random_state=None, n_local_trials: in
 def class_means(X, y):
     """Mean of each class: the homework's "class-mean" initialisation of K-means.
 
-    Used in the "Clustering and K-means" chapter (``book/*/02_*``) to start K-means
+    Used in the "Clustering and K-means" chapter (``book/*/02_kmeans``) to start K-means
     from the ten digit means (it uses the labels, so it is a reference point, not an
     unsupervised method).
 
@@ -499,7 +500,7 @@ class KMeans:
     Minimises the inertia ``sum_i ||x_i - mu_{z_i}||^2`` by alternating the
     assignment step (each point to its nearest center) and the update step (each
     center to the mean of its points), see :func:`lloyd_step`. Used in the
-    "Clustering and K-means" chapter (``book/*/02_*``) and to initialise EM for
+    "Clustering and K-means" chapter (``book/*/02_kmeans``) and to initialise EM for
     Gaussian mixtures.
 
     Parameters
@@ -710,7 +711,7 @@ class MissingDataKMeans(KMeans):
     K-means on the data with NaN replaced by 0, plus the constant ``c * (number of
     missing entries)`` in the cost; ``c`` changes the cost, not the clustering.
     With no NaN it is exactly :class:`KMeans`. Used in the assignment chapter
-    (``book/*/04_*``, pen-and-paper question 1).
+    (``book/*/08_kmeans_missing``, pen-and-paper question 1).
 
     Parameters
     ----------

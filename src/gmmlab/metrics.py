@@ -1,7 +1,7 @@
 """Evaluation metrics: clustering quality and out-of-distribution (OOD) detection.
 
-Clustering part, used by the "Clustering and K-means" chapter (``book/*/02_*``) and
-the assignment chapter (``book/*/04_*``):
+Clustering part, used by the "K-means on MNIST" chapter (``book/*/03_kmeans_mnist``) and
+the assignment chapter on missing data (``book/*/08_kmeans_missing``):
 
 * :func:`clustering_accuracy` -- accuracy after the best one-to-one matching of
   clusters to classes (Hungarian algorithm, :func:`scipy.optimize.linear_sum_assignment`);
@@ -11,7 +11,7 @@ the assignment chapter (``book/*/04_*``):
   unchanged from :mod:`sklearn.metrics`.
 
 Out-of-distribution part, used by the density-based OOD detection chapter
-(:mod:`gmmlab.ood`): :func:`auroc`, :func:`aupr_in`, :func:`aupr_out` and
+(``book/*/07_ood``, through :mod:`gmmlab.ood`): :func:`auroc`, :func:`aupr_in`, :func:`aupr_out` and
 :func:`fpr_at_tpr`, thin wrappers over :mod:`sklearn.metrics`.
 
 Convention for every OOD metric: **in-distribution is the positive class** and a

@@ -1,7 +1,8 @@
 """Gaussian mixture models fitted by the EM algorithm.
 
 Used by the chapters "Gaussian mixtures, EM and the variational view"
-(``book/*/03_*``) and the assignment's EM derivation (``book/*/04_*``).
+(``book/*/04_mixtures``, ``05_em``, ``06_elbo``), the assignment's EM derivation
+(``book/*/09_em_derivation``) and its out-of-distribution detector (``book/*/07_ood``).
 
 The module has two layers:
 
@@ -465,8 +466,9 @@ class _QuadraticFeatureEM:
 class GaussianMixture(DensityMixin, BaseEstimator):
     """Gaussian mixture fitted by EM, with scikit-learn's API and numerics.
 
-    Chapters: "Gaussian mixtures, EM and the variational view" (``book/*/03_*``),
-    the assignment's EM derivation and model selection (``book/*/04_*``).
+    Chapters: "Gaussian mixtures, EM and the variational view" (``book/*/04_mixtures``,
+    ``05_em``, ``06_elbo``), the EM derivation (``book/*/09_em_derivation``) and the
+    out-of-distribution detector (``book/*/07_ood``).
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """The variational view of EM: log-likelihood = ELBO + KL.
 
 Used by the chapter "Gaussian mixtures, EM and the variational view"
-(``book/*/03_*``) and the assignment's EM derivation (``book/*/04_*``).
+(``book/*/06_elbo``) and the assignment's EM derivation (``book/*/09_em_derivation``).
 
 For a Gaussian mixture with parameters ``theta`` and *any* distribution ``q`` over
 the component labels of each sample (a matrix whose rows lie on the simplex),
