@@ -13,6 +13,7 @@ what really changed.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -49,6 +50,7 @@ def execute(md: Path) -> Path:
 
 
 def main(argv: list[str]) -> int:
+    os.environ["GMMLAB_PROGRESS"] = "0"  # no progress bars in stored outputs (as under nbval)
     paths = [Path(p).resolve() for p in argv] or chapters()
     for md in paths:
         if md.suffix != ".md":

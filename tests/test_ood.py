@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 import warnings
 
 import numpy as np
@@ -206,13 +208,22 @@ def test_progress_rule(monkeypatch):
 
     monkeypatch.setattr("sys.stderr", Tty())
     monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("GMMLAB_PROGRESS", raising=False)  # conftest.py sets it for the whole run
     assert ood._show_progress(None) is True
     monkeypatch.setenv("CI", "true")
     assert ood._show_progress(None) is False
     assert ood._show_progress(True) is True
     monkeypatch.setenv("CI", "0")
     assert ood._show_progress(None) is True
-    monkeypatch.setattr("sys.stderr", object())  # a kernel's stream without isatty
+    monkeypatch.setenv("GMMLAB_PROGRESS", "0")  # set for nbval (conftest.py) and .ci/execute.py
+    assert ood._show_progress(None) is False
+    monkeypatch.delenv("GMMLAB_PROGRESS")
+    monkeypatch.setattr("sys.stderr", object())  # a stream without isatty, outside Jupyter
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    assert ood._show_progress(None) is False
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))  # inside Jupyter
+    assert ood._show_progress(None) is True
+    monkeypatch.setenv("GMMLAB_PROGRESS", "0")
     assert ood._show_progress(None) is False
 
 

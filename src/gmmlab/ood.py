@@ -53,11 +53,12 @@ corrupt entry is detected, reported with a warning, and recomputed.
 
 Progress bars
 -------------
-``progress=None`` (the default) shows a tqdm bar only in interactive use: when the
-environment variable ``CI`` is unset (or ``0``/``false``) **and** standard error
-is a terminal. Jupyter and nbval kernels do not have a terminal as standard error,
-so notebooks (and CI, and the book build) stay silent; pass ``progress=True`` to
-force a bar in a notebook.
+``progress=None`` (the default) shows a tqdm bar only in interactive use: in a
+terminal, or in a Jupyter kernel (where ``tqdm.auto`` draws a notebook bar). It stays
+silent when the environment variable ``CI`` is set (not ``0``/``false``) or when
+``GMMLAB_PROGRESS=0``: the repository's ``conftest.py`` sets it for nbval and
+``.ci/execute.py`` for the stored outputs, so re-executed chapters compare equal.
+``progress=True``/``False`` overrides the rule.
 """
 
 from __future__ import annotations
@@ -353,8 +354,13 @@ def _show_progress(progress: bool | None) -> bool:
     """The progress-bar rule (see the module docstring)."""
     if progress is not None:
         return bool(progress)
-    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+    off = ("", "0", "false", "no")
+    if os.environ.get("CI", "").strip().lower() not in off:
         return False
+    if os.environ.get("GMMLAB_PROGRESS", "").strip().lower() in off[1:]:
+        return False
+    if "ipykernel" in sys.modules:  # a Jupyter kernel: tqdm.auto draws a notebook bar
+        return True
     try:
         return bool(sys.stderr.isatty())
     except (AttributeError, ValueError):
