@@ -70,12 +70,18 @@ def test_empty_root_without_network_names_gmmlab_data(tmp_path, monkeypatch, fre
     assert "MNIST/raw" in str(info.value)
 
 
-def test_read_only_root_is_not_written(tmp_path, monkeypatch, fresh_cache):
+def _copy_mnist(root: Path) -> Path:
+    """A copy of the MNIST raw files under ``root``; returns its raw folder."""
     source = Path(os.environ["GMMLAB_DATA"]) / "MNIST" / "raw"
-    raw = tmp_path / "MNIST" / "raw"
+    raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for f in source.iterdir():
         shutil.copy(f, raw / f.name)
+    return raw
+
+
+def test_read_only_root_is_not_written(tmp_path, monkeypatch, fresh_cache):
+    raw = _copy_mnist(tmp_path)
     before = _snapshot(tmp_path)
     for p in [tmp_path, tmp_path / "MNIST", raw, *raw.iterdir()]:
         p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
@@ -97,11 +103,7 @@ def test_shared_root_untouched_by_loading(fresh_cache):
 
 
 def test_corrupt_file_is_reported(tmp_path, monkeypatch, fresh_cache):
-    source = Path(os.environ["GMMLAB_DATA"]) / "MNIST" / "raw"
-    raw = tmp_path / "MNIST" / "raw"
-    raw.mkdir(parents=True)
-    for f in source.iterdir():
-        shutil.copy(f, raw / f.name)
+    raw = _copy_mnist(tmp_path)
     labels = raw / "t10k-labels-idx1-ubyte"
     content = bytearray(labels.read_bytes())
     content[100] ^= 0xFF  # one flipped byte: same size, wrong label

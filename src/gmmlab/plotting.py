@@ -99,19 +99,10 @@ def show_images(
     >>> len(fig.axes)
     9
     """
-    images = np.asarray(images)
-    if images.ndim == 2:
-        side = int(round(np.sqrt(images.shape[1])))
-        if side * side != images.shape[1]:
-            raise ValueError(f"images: rows of length {images.shape[1]} are not square images")
-        images = images.reshape(len(images), side, side)
-    if images.ndim != 3:
-        raise ValueError(f"images must have shape (N, height, width) or (N, pixels), got {images.shape}")
+    images = _as_square_images(images)
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     n = min(int(n), len(images))
-    if n == 0:
-        raise ValueError("images is empty")
     if labels is not None:
         labels = list(labels)
         if len(labels) < n:
