@@ -5,7 +5,9 @@
   (nbval silently skips comparing cells without a stored execution count);
 - ``book/fr`` and ``book/pt`` mirror each other file for file;
 - a French chapter and its Portuguese twin run the same code (rule below);
-- every page links to its twin, and the table of contents lists both languages in parallel.
+- every page links to its twin, and the table of contents lists both languages in parallel;
+- every chapter opens with the set-up cell that installs gmmlab where it is missing (Colab,
+  a fresh Jupyter), from the repository named in ``_config.yml``.
 
 **Same-code rule.** Two code cells are "the same code" when their Python token streams are
 identical once comments are dropped and the text of string literals is set aside. Inside
@@ -152,6 +154,20 @@ def test_page_links_to_its_twin(page):
     target = page.with_suffix(".ipynb").name if page.with_suffix(".ipynb").exists() else page.name
     link = f"[{text}](../{other}/{target})"
     assert link in page.read_text(encoding="utf-8"), f"{_rel(page)} lacks the link {link}"
+
+
+_SETUP_INSTALL = re.compile(r'%pip install --quiet "gmmlab @ git\+(?P<url>\S+)" myst-nb')
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=_rel)
+def test_chapter_opens_with_setup_cell(md):
+    first = next(c.source for c in jupytext.read(md).cells if c.cell_type == "code")
+    assert first.lstrip().startswith("#"), f"{_rel(md)}: the set-up cell must open with a comment saying what it does"
+    assert 'if importlib.util.find_spec("gmmlab") is None:' in first, f"{_rel(md)}: first code cell is not the set-up cell"
+    match = _SETUP_INSTALL.search(first)
+    assert match, f"{_rel(md)}: the set-up cell does not install gmmlab from the repository"
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert match["url"] == repository, f"{_rel(md)}: installs from {match['url']}, _config.yml names {repository}"
 
 
 def test_toc_lists_both_languages_in_parallel():
