@@ -482,7 +482,12 @@ def _finish(model: MLP, params: dict, seed: int, history: list[float]) -> MLP:
 
 
 def _fit(x: torch.Tensor, y: torch.Tensor, params: dict, seed: int, show: bool, name: str):
-    from tqdm.auto import tqdm
+    # tqdm.auto picks the notebook bar in Jupyter, but warns at import when ipywidgets is
+    # missing: import it only when a bar is shown.
+    if show:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
 
     with torch.random.fork_rng(devices=[]):  # weight init from the seed; caller's RNG untouched
         torch.manual_seed(seed)
