@@ -1,7 +1,7 @@
 """Density-based out-of-distribution (OOD) detection with the homework's MLP.
 
-Homework question 2, solved in the assignment chapter (``book/fr/04_*`` /
-``book/pt/04_*``): train a small MLP on MNIST, model the activations of its
+Homework question 2, solved in the assignment chapter (``book/fr/07_ood`` /
+``book/pt/07_ood``): train a small MLP on MNIST, model the activations of its
 penultimate layer on the *training* images with a Gaussian mixture, and use the
 log-likelihood to tell MNIST test images (in-distribution) from FashionMNIST test
 images (out-of-distribution, which should land in the tails).
@@ -116,7 +116,7 @@ class MLP(nn.Module):
 
     Inputs are images scaled to [0, 1] (use :func:`scale_images`), of shape
     ``(n, 28, 28)`` or ``(n, 784)``; :meth:`forward` returns the 10 logits.
-    Used by the assignment chapter (``book/*/04_*``).
+    Used by the assignment chapter (``book/*/07_ood``).
 
     Examples
     --------
@@ -400,7 +400,7 @@ def train_mlp(
 ) -> MLP:
     """Train the homework's :class:`MLP` on images and labels (cached on disk).
 
-    Used by the assignment chapter (``book/*/04_*``) and ``benchmarks/ood_pipeline.py``.
+    Used by the assignment chapter (``book/*/07_ood``) and ``benchmarks/ood_pipeline.py``.
 
     Parameters
     ----------
@@ -536,7 +536,7 @@ def extract_features(
 
     Images go through :func:`scale_images` -- the same function :func:`train_mlp`
     uses -- then through the network in batches under ``torch.no_grad()`` in eval
-    mode. Used by the assignment chapter (``book/*/04_*``).
+    mode. Used by the assignment chapter (``book/*/07_ood``).
 
     Parameters
     ----------
@@ -643,7 +643,7 @@ class MahalanobisScorer:
     within-class covariance of the training features, estimated with
     :class:`sklearn.covariance.EmpiricalCovariance` as in the authors' code (its
     precision is a pseudo-inverse, so dead ReLU units do no harm).
-    Used by the assignment chapter (``book/*/04_*``).
+    Used by the assignment chapter (``book/*/07_ood``).
 
     Attributes
     ----------
@@ -709,7 +709,7 @@ class GMMScorer:
     features centred and scaled per dimension by the training mean and standard
     deviation (constant dimensions, e.g. dead ReLU units, keep scale 1); the
     log-Jacobian is added back, so the score stays a log-density of the original
-    features. Used by the assignment chapter (``book/*/04_*``).
+    features. Used by the assignment chapter (``book/*/07_ood``).
 
     Parameters
     ----------
@@ -889,7 +889,7 @@ def sweep_n_components(
     the log-likelihoods of ``features_in`` (in-distribution test features) against
     those of ``features_out`` (OOD test features). The OOD columns are for *reporting*; :meth:`SweepTable.best` and
     :func:`select_n_components` never look at them. Used by the assignment
-    chapter (``book/*/04_*``) and ``benchmarks/ood_pipeline.py``.
+    chapter (``book/*/07_ood``) and ``benchmarks/ood_pipeline.py``.
 
     Parameters
     ----------
@@ -974,7 +974,7 @@ def select_n_components(
     ``criterion="bic"``: lowest BIC of a mixture fitted on the fitting part of the
     features; ``"heldout"``: highest mean log-likelihood of the held-out part.
     Same split and fits as :func:`sweep_n_components` (with no test features).
-    Used by the assignment chapter (``book/*/04_*``).
+    Used by the assignment chapter (``book/*/07_ood``).
 
     Examples
     --------
@@ -1028,7 +1028,7 @@ def load_ood_features(
 
     MNIST-train features (for fitting), MNIST-test (in-distribution) and
     FashionMNIST-test (OOD) features and logits. Used by the assignment chapter
-    (``book/*/04_*``) and ``benchmarks/ood_pipeline.py``.
+    (``book/*/07_ood``) and ``benchmarks/ood_pipeline.py``.
     """
     from .data import load_fashion_mnist, load_mnist
 
