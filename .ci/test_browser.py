@@ -8,7 +8,8 @@ Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them) 
 ``selenium`` package. Checks, on every page of the book: MathJax typeset every equation
 and no raw TeX (``$$``, ``\\begin``) is left visible; every image loaded; the link to the
 twin page in the other language leads to it; the interface language is the page's;
-each chapter offers its ``.ipynb`` and ``.md`` for download.
+each chapter offers its ``.ipynb`` and ``.md`` for download, and has Colab, Binder and
+repository buttons pointing at ``repository.url`` of ``_config.yml``.
 Also: the EM animation's controls work, and the search page finds "Kullback" in both
 languages. Screenshots of a few pages are kept in ``artifacts/screenshots/``.
 """
@@ -145,6 +146,20 @@ def test_chapter_offers_ipynb_and_md_downloads(browser, base_url, page):
     for url in links.values():
         with urllib.request.urlopen(url) as response:
             assert response.status == 200 and response.read(), url
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.split("/")[-1][:2].isdigit()])
+def test_chapter_has_launch_and_repository_buttons(browser, base_url, page):
+    import yaml
+
+    repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    owner_repo = repository.split("github.com/")[-1]
+    _open(browser, base_url + page)
+    hrefs = [a.get_attribute("href") or "" for a in browser.find_elements(By.CSS_SELECTOR, "a")]
+    notebook = page.replace(".html", ".ipynb")
+    assert f"https://colab.research.google.com/github/{owner_repo}/blob/main/{notebook}" in hrefs, page
+    assert any(h.startswith(f"https://mybinder.org/v2/gh/{owner_repo}/main") and notebook in h for h in hrefs), page
+    assert repository in hrefs, f"{page}: no repository button to {repository}"
 
 
 @pytest.mark.parametrize("page", ANIMATION_PAGES)
