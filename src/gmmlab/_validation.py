@@ -20,7 +20,15 @@ __all__ = [
     "check_positive_float",
     "check_random_state",
     "check_fitted",
+    "to_numpy",
 ]
+
+
+def to_numpy(value):
+    """A CPU numpy array for a torch tensor; any other value is returned unchanged."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        return value.detach().cpu().numpy()
+    return value
 
 
 def check_data(
@@ -46,8 +54,7 @@ def check_data(
     min_samples : int
         Minimum number of rows.
     """
-    if hasattr(X, "detach") and hasattr(X, "cpu"):  # torch tensor
-        X = X.detach().cpu().numpy()
+    X = to_numpy(X)
     if isinstance(X, (str, bytes)) or (
         isinstance(X, np.ndarray) and X.dtype.kind not in "biuf"
     ):

@@ -34,6 +34,8 @@ from sklearn.metrics import (
 )
 from sklearn.metrics.cluster import contingency_matrix
 
+from ._validation import to_numpy
+
 __all__ = [
     "ContingencyTable",
     "contingency_table",
@@ -55,8 +57,7 @@ __all__ = [
 
 def _check_scores(scores, name: str) -> np.ndarray:
     """Return ``scores`` as a finite, non-empty 1-D float64 array, or raise ValueError."""
-    if hasattr(scores, "detach") and hasattr(scores, "cpu"):  # torch tensor
-        scores = scores.detach().cpu().numpy()
+    scores = to_numpy(scores)
     try:
         arr = np.asarray(scores, dtype=np.float64)
     except (TypeError, ValueError):
@@ -180,9 +181,7 @@ def fpr_at_tpr(score_in, score_out, tpr: float = 0.95) -> float:
 def _check_labelings(labels_true, labels_pred) -> tuple[np.ndarray, np.ndarray]:
     arrays = []
     for name, lab in (("labels_true", labels_true), ("labels_pred", labels_pred)):
-        if hasattr(lab, "detach") and hasattr(lab, "cpu"):
-            lab = lab.detach().cpu().numpy()
-        arr = np.asarray(lab)
+        arr = np.asarray(to_numpy(lab))
         if arr.ndim != 1:
             raise ValueError(f"{name} must be a 1-D array of labels, got an array of shape {arr.shape}")
         if arr.size == 0:

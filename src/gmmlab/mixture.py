@@ -41,6 +41,7 @@ from ._validation import (
     check_int,
     check_positive_float,
     check_random_state,
+    to_numpy,
 )
 
 __all__ = [
@@ -604,10 +605,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         return weights, means, precisions
 
     def _as_init(self, value, name, shape):
-        if hasattr(value, "detach"):
-            value = value.detach().cpu().numpy()
         try:
-            arr = np.asarray(value, dtype=np.float64)
+            arr = np.asarray(to_numpy(value), dtype=np.float64)
         except (TypeError, ValueError):
             raise TypeError(f"{name} must be a numeric array of shape {shape}") from None
         if arr.shape != shape:

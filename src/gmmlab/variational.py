@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from ._validation import check_data
+from ._validation import check_data, to_numpy
 from .mixture import COVARIANCE_TYPES, log_gaussian_prob, precision_cholesky
 
 __all__ = ["MixtureParams", "as_params", "log_joint", "posterior", "log_likelihood", "elbo",
@@ -117,10 +117,8 @@ def log_likelihood(X, params) -> float:
 
 
 def _check_q(q, shape) -> np.ndarray:
-    if hasattr(q, "detach"):
-        q = q.detach().cpu().numpy()
     try:
-        q = np.asarray(q, dtype=np.float64)
+        q = np.asarray(to_numpy(q), dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError(f"q must be a numeric array of shape {shape}") from None
     if q.shape != shape:
