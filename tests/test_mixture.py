@@ -44,13 +44,22 @@ def _initial_parameters(X, K, covariance_type, seed=0):
     return dict(weights_init=weights, means_init=means, precisions_init=precisions)
 
 
+@pytest.fixture(params=["direct", "phi"])
+def engine(request, monkeypatch):
+    """Run a test with each of fit's two EM engines (for "full"; the others always use Phi)."""
+    import gmmlab.mixture as mixture
+
+    monkeypatch.setattr(mixture, "DIRECT_MAX_COMPONENTS", 100 if request.param == "direct" else 0)
+    return request.param
+
+
 def _rel(a, b):
     return np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12))
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 @pytest.mark.parametrize("name", sorted(DATASETS))
-def test_equal_to_sklearn_from_identical_initial_parameters(name, covariance_type):
+def test_equal_to_sklearn_from_identical_initial_parameters(name, covariance_type, engine):
     X = DATASETS[name]
     K = 3
     init = _initial_parameters(X, K, covariance_type)
@@ -90,7 +99,7 @@ def _fit_quiet(gm, X):
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_mean_log_likelihood_never_decreases(covariance_type):
+def test_mean_log_likelihood_never_decreases(covariance_type, engine):
     X = DATASETS["blobs4d"]
     gm = _fit_quiet(GaussianMixture(4, covariance_type=covariance_type, init_params="random",
                                     tol=0, max_iter=40, random_state=0), X)
@@ -103,7 +112,7 @@ def test_mean_log_likelihood_never_decreases(covariance_type):
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_engine_iterations_equal_the_step_functions(covariance_type):
+def test_engine_iterations_equal_the_step_functions(covariance_type, engine):
     """fit's fast engine runs exactly the EM of e_step/m_step/precision_cholesky."""
     X = DATASETS["shifted3d"]
     init = _initial_parameters(X, 3, covariance_type, seed=5)
@@ -360,6 +369,7 @@ def test_block_by_block_path_equals_the_whole_array_path(monkeypatch):
 
     X = DATASETS["blobs4d"]
     kw = dict(n_components=3, init_params="random", random_state=0, tol=0, max_iter=10)
+    monkeypatch.setattr(mixture, "DIRECT_MAX_COMPONENTS", 0)
     whole = _fit_quiet(GaussianMixture(**kw), X)
     monkeypatch.setattr(mixture, "MAX_FEATURE_BYTES", 1000)
     monkeypatch.setattr(mixture, "CHUNK_BYTES", 50 * 15 * 8)  # blocks of 50 samples
@@ -367,3 +377,25 @@ def test_block_by_block_path_equals_the_whole_array_path(monkeypatch):
     np.testing.assert_allclose(blocks.log_likelihood_history_, whole.log_likelihood_history_,
                                rtol=1e-12)
     assert _rel(blocks.covariances_, whole.covariances_) < 1e-10
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_direct_engine_in_row_blocks_equals_the_phi_engine(monkeypatch, covariance_type):
+    """The direct form (few components, "full") in blocks of rows runs the same EM as Phi."""
+    import gmmlab.mixture as mixture
+
+    X = DATASETS["shifted3d"]
+    kw = dict(n_components=3, covariance_type=covariance_type, init_params="random",
+              random_state=0, tol=0, max_iter=10)
+    monkeypatch.setattr(mixture, "DIRECT_MAX_COMPONENTS", 0)
+    phi = _fit_quiet(GaussianMixture(**kw), X)
+    monkeypatch.setattr(mixture, "DIRECT_MAX_COMPONENTS", 100)
+    monkeypatch.setattr(mixture, "DIRECT_BLOCK_ELEMENTS", 3 * 3 * 37)  # blocks of 37 rows
+    direct = _fit_quiet(GaussianMixture(**kw), X)
+    np.testing.assert_allclose(direct.log_likelihood_history_, phi.log_likelihood_history_,
+                               rtol=1e-12)
+    for attr in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        assert _rel(getattr(direct, attr), getattr(phi, attr)) < 1e-9, attr
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        np.testing.assert_array_equal(direct.fit_predict(X), phi.predict(X))

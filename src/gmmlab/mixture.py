@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy.special import logsumexp
@@ -62,6 +63,13 @@ INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 MAX_FEATURE_BYTES = 1.25 * 2**30
 #: Size of one block of ``Phi(X)`` when it is recomputed at each iteration (bytes).
 CHUNK_BYTES = 64 * 2**20
+#: Up to this many components, "full" mixtures fitted with numpy skip ``Phi(X)`` and
+#: compute each component's quadratic form directly (faster for few components; measured
+#: by ``benchmarks/gmm_sweep.py``).
+DIRECT_MAX_COMPONENTS = 8
+#: Rows per block in that direct form: this many elements (64 MiB) for the
+#: (rows, K * d) intermediate products.
+DIRECT_BLOCK_ELEMENTS = 2**23
 
 _NOT_PD = (
     "Fitting the mixture model failed: the covariance of component(s) {which} is not "
@@ -283,6 +291,18 @@ class _Backend:
             return np.log(np.exp(a - top).sum(axis=0)) + top
         return self.torch.logsumexp(a, dim=0)
 
+    def normalize(self, log_joint):
+        """``(log p(x), responsibilities)`` from log-joints of shape (K, m), by log-sum-exp."""
+        if self.torch is not None:
+            log_px = self.torch.logsumexp(log_joint, dim=0)
+            return log_px, self.torch.exp(log_joint - log_px[None, :])
+        top = log_joint.max(axis=0)
+        top = np.where(np.isfinite(top), top, 0.0)
+        resp = np.exp(log_joint - top)
+        total = resp.sum(axis=0)
+        resp /= total  # the same exp serves both outputs
+        return np.log(total) + top, resp
+
     def precision_cholesky(self, covariances, reg_covar):
         """Batched ``U_k = L_k^{-T}``; ``covariances`` has shape (K, d, d)."""
         if self.torch is None:
@@ -321,6 +341,10 @@ class _QuadraticFeatureEM:
         else:
             self.q = d
         self.D = self.q + d + 1
+        self._prepare()
+
+    def _prepare(self):
+        n, bk = self.n, self.bk
         itemsize = 8 if "64" in str(bk.dtype) else 4
         # Phi(X) is stored transposed and contiguous, (D, n), when it fits in memory: two
         # large GEMMs per iteration (many small ones were slower, and erratic when the
@@ -338,10 +362,18 @@ class _QuadraticFeatureEM:
         XT = Xc.T.contiguous() if self.bk.torch is not None else np.ascontiguousarray(Xc.T)
         out = self.bk.empty((self.D, m))
         if self.quad:
-            start = 0
-            for i in range(d):  # row i of the upper triangle: x_i * x_j, j >= i
-                out[start : start + d - i] = XT[i] * XT[i:]
-                start += d - i
+            starts = np.concatenate([[0], np.cumsum(np.arange(d, 0, -1))])
+
+            def quad_rows(rows):  # row i of the upper triangle: x_i * x_j, j >= i
+                for i in rows:
+                    out[starts[i] : starts[i + 1]] = XT[i] * XT[i:]
+
+            if self.bk.torch is None and m * self.q >= 2**20:
+                # numpy releases the GIL: two threads fill (and page in) Phi twice as fast
+                with ThreadPoolExecutor(2) as pool:
+                    list(pool.map(quad_rows, [range(0, d, 2), range(1, d, 2)]))
+            else:
+                quad_rows(range(d))
         else:
             out[:d] = XT * XT
         out[self.q : self.q + d] = XT
@@ -444,8 +476,7 @@ class _QuadraticFeatureEM:
         Wt = W.T
         for _, phi_t in self.chunks():
             log_joint = Wt @ phi_t  # E-step: log w_k + log N(x | k), shape (K, m)
-            log_px = self.bk.logsumexp(log_joint)
-            resp_t = self.bk.exp(log_joint - log_px[None, :])
+            log_px, resp_t = self.bk.normalize(log_joint)
             S += phi_t @ resp_t.T  # M-step sums: (D, K)
             total += float(log_px.sum())
         return total / self.n, S
@@ -457,6 +488,100 @@ class _QuadraticFeatureEM:
         for sl, phi_t in self.chunks():
             S += phi_t @ R[sl]
         return S
+
+
+class _DirectEM(_QuadraticFeatureEM):
+    """The same EM for "full" covariances without ``Phi``: each component's quadratic form
+    is computed directly, ``||(x - mu_k) U_k||^2`` for all k from one product
+    ``X @ [U_1 ... U_K]``, and the M-step's second moments as ``X^T [r_1 * X ... r_K * X]``.
+
+    Twice the arithmetic of the ``Phi`` form, but in fat, compute-bound matrix products
+    over a ``(n, d)`` array instead of skinny, memory-bound ones over ``Phi`` (``(n, D)``,
+    ``D ~ d^2 / 2``), and nothing to build: faster for few components (numpy only). The
+    parameters come out of :meth:`parameters` from the same ``S`` as the ``Phi`` form.
+    """
+
+    def _prepare(self):
+        self.blocks = None
+        self.iu_np = np.triu_indices(self.d)
+        # a column of ones folds the "- mu_k U_k" of every component into the product
+        self.Xa = np.hstack([self.Xc, np.ones((self.n, 1))])
+
+    def _rows(self, K):
+        step = max(1, DIRECT_BLOCK_ELEMENTS // (K * self.d))
+        for start in range(0, self.n, step):
+            yield slice(start, min(start + step, self.n))
+
+    def weight_matrix(self, weights, means, prec_chol):
+        """``(A, const)``: ``log w_k + log N(x | k) = const_k - ||[x, 1] A_k||^2 / 2``
+        with ``A_k = [U_k; -mu_k U_k]`` (centred coordinates), ``A = [A_1 ... A_K]``."""
+        K, d = prec_chol.shape[0], self.d
+        A = np.empty((d + 1, K, d))
+        A[:d] = np.swapaxes(prec_chol, 0, 1)
+        A[d] = -((means - self.shift)[:, None, :] @ prec_chol)[:, 0, :]
+        log_det = np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(axis=1)
+        with np.errstate(divide="ignore"):
+            const = np.log(weights) + log_det - 0.5 * d * math.log(2 * math.pi)
+        return A.reshape(d + 1, K * d), const
+
+    def _log_joint(self, rows, W):
+        """Log-joints of the rows ``rows`` of ``Xc``, shape (K, m)."""
+        A, const = W
+        Y = self.Xa[rows] @ A
+        Y = Y.reshape(Y.shape[0], -1, self.d)
+        return const[:, None] - 0.5 * np.einsum("mkd,mkd->km", Y, Y)
+
+    def _sums(self, rows, R, S2, S):
+        """Add the sums of the M-step over ``rows`` with responsibilities ``R`` (m, K)."""
+        Xb = self.Xc[rows]
+        m, K = R.shape
+        S2 += Xb.T @ (Xb[:, None, :] * R[:, :, None]).reshape(m, K * self.d)
+        S[self.q : self.q + self.d] += Xb.T @ R
+        S[-1] += R.sum(axis=0)
+
+    def _finish(self, S2, S):
+        K = S.shape[1]
+        S[: self.q] = S2.reshape(self.d, K, self.d)[self.iu_np[0], :, self.iu_np[1]]
+        return S
+
+    def log_resp(self, W):
+        K = W[1].shape[0]
+        out = np.empty((self.n, K))
+        total = 0.0
+        for rows in self._rows(K):
+            log_joint = self._log_joint(rows, W)
+            log_px, _ = self.bk.normalize(log_joint)
+            out[rows] = (log_joint - log_px).T
+            total += float(log_px.sum())
+        return out, total / self.n
+
+    def iterate(self, W):
+        K = W[1].shape[0]
+        S, S2 = np.zeros((self.D, K)), np.zeros((self.d, K * self.d))
+        total = 0.0
+        for rows in self._rows(K):
+            log_px, resp_t = self.bk.normalize(self._log_joint(rows, W))
+            self._sums(rows, resp_t.T, S2, S)
+            total += float(log_px.sum())
+        return total / self.n, self._finish(S2, S)
+
+    def moments(self, resp):
+        K = resp.shape[1]
+        S, S2 = np.zeros((self.D, K)), np.zeros((self.d, K * self.d))
+        for rows in self._rows(K):
+            self._sums(rows, resp[rows], S2, S)
+        return self._finish(S2, S)
+
+
+def _engine(X, covariance_type, reg_covar, backend, n_components):
+    """The faster EM engine for this problem (see :data:`DIRECT_MAX_COMPONENTS`)."""
+    if (
+        covariance_type == "full"
+        and backend.torch is None
+        and n_components <= DIRECT_MAX_COMPONENTS
+    ):
+        return _DirectEM(X, covariance_type, reg_covar, backend)
+    return _QuadraticFeatureEM(X, covariance_type, reg_covar, backend)
 
 
 # ----------------------------------------------------------------------------------
@@ -679,9 +804,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def fit_predict(self, X, y=None):
         """Fit, then return the component of highest responsibility for each sample."""
-        return self._fit(X).argmax(axis=1)
+        return self._fit(X, final_e_step=True).argmax(axis=1)
 
-    def _fit(self, X):
+    def _fit(self, X, final_e_step=False):
         X = check_data(X, name="X", dtype=np.float64, min_samples=2)
         n_features = X.shape[1]
         had_fit = hasattr(self, "converged_")
@@ -695,7 +820,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 f"n_components={self.n_components} must be <= n_samples={X.shape[0]}"
             )
         ct = self.covariance_type
-        engine = _QuadraticFeatureEM(X, ct, float(self.reg_covar), _Backend(self.device, self.dtype))
+        engine = _engine(X, ct, float(self.reg_covar), _Backend(self.device, self.dtype), self.n_components)
         do_init = not (self.warm_start and had_fit)
         n_init = self.n_init if do_init else 1
         random_state = check_random_state(self.random_state)
@@ -742,6 +867,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.lower_bound_ = max_lower_bound
         self.log_likelihood_history_ = list(history)
         self.lower_bounds_ = self.log_likelihood_history_
+        if not final_e_step:
+            return None
         # final E-step so that fit_predict(X) agrees with fit(X).predict(X)
         W = engine.weight_matrix(self.weights_, self.means_, self.precisions_cholesky_)
         log_resp, _ = engine.log_resp(W)
