@@ -399,3 +399,31 @@ def test_direct_engine_in_row_blocks_equals_the_phi_engine(monkeypatch, covarian
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         np.testing.assert_array_equal(direct.fit_predict(X), phi.predict(X))
+
+
+def test_reuse_features_builds_phi_once_per_data_set_and_changes_nothing(monkeypatch):
+    import gmmlab.mixture as mixture
+
+    monkeypatch.setattr(mixture, "DIRECT_MAX_COMPONENTS", 0)
+    calls = []
+    original = mixture._QuadraticFeatureEM.features_t
+    monkeypatch.setattr(mixture._QuadraticFeatureEM, "features_t",
+                        lambda self, Xc: calls.append(Xc.shape) or original(self, Xc))
+    X, Y = DATASETS["blobs4d"], DATASETS["shifted3d"]
+    kw = dict(init_params="random", random_state=0, tol=0, max_iter=5)
+    alone = [_fit_quiet(GaussianMixture(k, **kw), X) for k in (2, 3)]
+    assert len(calls) == 2
+    calls.clear()
+    with mixture.reuse_features():
+        shared = [_fit_quiet(GaussianMixture(k, **kw), X) for k in (2, 3)]
+        assert len(calls) == 1  # built once for X
+        _fit_quiet(GaussianMixture(2, **kw), Y)
+        _fit_quiet(GaussianMixture(2, covariance_type="diag", **kw), X)
+        assert len(calls) == 3  # new data, or other features: rebuilt
+        with mixture.reuse_features():  # nested: the outer context keeps its cache
+            _fit_quiet(GaussianMixture(2, covariance_type="diag", **kw), X)
+        assert len(calls) == 3
+    assert mixture._shared_features is None
+    for a, b in zip(alone, shared):
+        assert a.log_likelihood_history_ == b.log_likelihood_history_
+        np.testing.assert_array_equal(a.covariances_, b.covariances_)

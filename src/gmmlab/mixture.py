@@ -27,6 +27,8 @@ engine in torch (``device="cuda"`` or ``"cpu"``).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import math
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +55,7 @@ __all__ = [
     "e_step",
     "m_step",
     "precision_cholesky",
+    "reuse_features",
 ]
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
@@ -242,6 +245,38 @@ def _covariances_from_precision_cholesky(U, covariance_type):
 # ----------------------------------------------------------------------------------
 
 
+_shared_features: dict | None = None
+
+
+@contextlib.contextmanager
+def reuse_features():
+    """Context in which fits on the same data share one quadratic-feature matrix ``Phi(X)``.
+
+    A sweep over the number of components fits many mixtures on the same ``X``; inside
+    this context the matrix ``Phi(X)`` that :class:`GaussianMixture` builds for its EM
+    (see the module docstring) is computed once and reused while the data stay the same
+    (recognised by a hash of their bytes). Only the last data set's matrix is kept, and
+    it is released when the context exits. Results are identical with or without it.
+    Used by :func:`gmmlab.ood.sweep_n_components` and ``benchmarks/gmm_sweep.py``.
+
+    Examples
+    --------
+    >>> from gmmlab.data import make_gaussian_mixture
+    >>> X = make_gaussian_mixture(500, n_components=3, random_state=0).X
+    >>> with reuse_features():
+    ...     bics = [GaussianMixture(k, random_state=0).fit(X).bic(X) for k in (9, 10)]
+    """
+    global _shared_features
+    outer = _shared_features
+    if outer is None:
+        _shared_features = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _shared_features = None
+
+
 class _Backend:
     """The few array operations the engine needs, for numpy or torch."""
 
@@ -331,7 +366,8 @@ class _QuadraticFeatureEM:
         self.reg_covar = reg_covar
         self.n, self.d = n, d = X.shape
         self.shift = X.mean(axis=0)
-        self.Xc = bk.asarray(X - self.shift)
+        self.Xc_np = np.ascontiguousarray(X - self.shift)
+        self.Xc = bk.asarray(self.Xc_np)
         self.quad = covariance_type in ("full", "tied")
         self.diag_idx = bk.index(np.arange(d))
         if self.quad:
@@ -352,7 +388,17 @@ class _QuadraticFeatureEM:
         self.blocks = None
         if n * self.D * itemsize <= MAX_FEATURE_BYTES:
             self.chunk = n
+            key = None
+            if _shared_features is not None:  # inside reuse_features(): one Phi per data set
+                key = (hashlib.blake2b(self.Xc_np).hexdigest(), self.quad, str(bk.dtype),
+                       str(getattr(bk, "device", "numpy")))
+                if _shared_features.get("key") == key:
+                    self.blocks = _shared_features["blocks"]
+                    return
             self.blocks = list(self._compute_blocks())
+            if key is not None:
+                _shared_features.clear()
+                _shared_features.update(key=key, blocks=self.blocks)
         else:
             self.chunk = max(1, int(CHUNK_BYTES // (self.D * itemsize)))
 

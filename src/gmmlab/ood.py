@@ -82,6 +82,7 @@ from torch import nn
 
 from . import metrics
 from ._validation import check_data, check_fitted, check_int, check_positive_float
+from .mixture import reuse_features
 
 __all__ = [
     "MLP",
@@ -935,28 +936,34 @@ def sweep_n_components(
             fit_idx = np.sort(fit_idx[keep])
     X_fit, X_val = X[fit_idx], X[val_idx]
     table = SweepTable()
-    for k in cands:
-        t0 = time.perf_counter()
-        scorer = GMMScorer(k, random_state=random_state, **scorer_params).fit(X_fit)
-        fit_time = time.perf_counter() - t0
-        row = {
-            "n_components": k,
-            "heldout_loglik": scorer.score(X_val),
-            "bic": scorer.bic(X_fit),
-            "auroc": None,
-            "fpr95": None,
-            "fit_time": fit_time,
-            "n_iter": int(getattr(scorer.mixture_, "n_iter_", -1)),
-            "converged": bool(getattr(scorer.mixture_, "converged_", True)),
-        }
-        if features_in is not None:
-            s_in, s_out = scorer.score_samples(features_in), scorer.score_samples(features_out)
-            row["auroc"] = metrics.auroc(s_in, s_out)
-            row["fpr95"] = metrics.fpr_at_tpr(s_in, s_out, tpr=0.95)
-        table.rows.append(row)
-        if callback is not None:
-            callback(row)
+    with reuse_features():  # every K is fitted on X_fit: build its quadratic features once
+        for k in cands:
+            table.rows.append(_sweep_row(k, X_fit, X_val, features_in, features_out, random_state, scorer_params))
+            if callback is not None:
+                callback(table.rows[-1])
     return table
+
+
+def _sweep_row(k, X_fit, X_val, features_in, features_out, random_state, scorer_params) -> dict:
+    """Fit one :class:`GMMScorer` with K = ``k`` and measure it (one row of the sweep)."""
+    t0 = time.perf_counter()
+    scorer = GMMScorer(k, random_state=random_state, **scorer_params).fit(X_fit)
+    fit_time = time.perf_counter() - t0
+    row = {
+        "n_components": k,
+        "heldout_loglik": scorer.score(X_val),
+        "bic": scorer.bic(X_fit),
+        "auroc": None,
+        "fpr95": None,
+        "fit_time": fit_time,
+        "n_iter": int(getattr(scorer.mixture_, "n_iter_", -1)),
+        "converged": bool(getattr(scorer.mixture_, "converged_", True)),
+    }
+    if features_in is not None:
+        s_in, s_out = scorer.score_samples(features_in), scorer.score_samples(features_out)
+        row["auroc"] = metrics.auroc(s_in, s_out)
+        row["fpr95"] = metrics.fpr_at_tpr(s_in, s_out, tpr=0.95)
+    return row
 
 
 def select_n_components(
