@@ -18,8 +18,11 @@ The module has two layers:
   ``log w_k + log N(x | mu_k, Sigma_k)`` for all components is one matrix product
   ``Phi(X) @ W`` and the M-step's weighted sums ``sum_n r_nk phi(x_n)`` are one
   product ``Phi(X).T @ R``. ``X`` is centred first (on its mean) so the expanded
-  quadratic forms do not lose precision. The tests check this engine against the
-  step functions and against scikit-learn.
+  quadratic forms do not lose precision. With few "full" components a direct form
+  (one product ``X @ [U_1 ... U_K]``, no ``Phi``) is faster and is used instead
+  (:data:`DIRECT_MAX_COMPONENTS`); :func:`reuse_features` lets a sweep over K build
+  ``Phi`` once. The tests check both engines against the step functions and against
+  scikit-learn; ``benchmarks/gmm_sweep.py`` measures them against scikit-learn.
 
 Parameters are numpy ``float64`` arrays by default; ``device``/``dtype`` run the
 engine in torch (``device="cuda"`` or ``"cpu"``).
