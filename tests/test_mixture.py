@@ -154,6 +154,9 @@ def test_torch_path_on_cpu_equals_numpy_path(covariance_type):
     assert c.means_.dtype == np.float64  # fitted attributes are always float64 numpy arrays
     assert not np.array_equal(c.means_, a.means_)  # ... but computed in float32
     np.testing.assert_allclose(c.means_, a.means_, rtol=1e-3)
+    d = _fit_quiet(GaussianMixture(**kw, dtype="float32"), X)  # numpy in float32
+    assert not np.array_equal(d.means_, a.means_)
+    np.testing.assert_allclose(d.means_, a.means_, rtol=1e-3)
 
 
 def _q_function_torch(X, resp, alpha, means, factors, covariance_type):

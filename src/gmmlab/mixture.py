@@ -546,7 +546,7 @@ class _DirectEM(_QuadraticFeatureEM):
 
     Twice the arithmetic of the ``Phi`` form, but in fat, compute-bound matrix products
     over a ``(n, d)`` array instead of skinny, memory-bound ones over ``Phi`` (``(n, D)``,
-    ``D ~ d^2 / 2``), and nothing to build: faster for few components (numpy only). The
+    ``D ~ d^2 / 2``), and nothing to build: faster for few components (numpy, float64). The
     parameters come out of :meth:`parameters` from the same ``S`` as the ``Phi`` form.
     """
 
@@ -627,6 +627,7 @@ def _engine(X, covariance_type, reg_covar, backend, n_components):
     if (
         covariance_type == "full"
         and backend.torch is None
+        and backend.dtype == np.float64
         and n_components <= DIRECT_MAX_COMPONENTS
     ):
         return _DirectEM(X, covariance_type, reg_covar, backend)
