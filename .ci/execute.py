@@ -13,6 +13,7 @@ what really changed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import time
@@ -31,6 +32,16 @@ def chapters() -> list[Path]:
     return sorted((ROOT / "book").glob("*/[0-9][0-9]_*.md"))
 
 
+def stable_cell_ids(nb) -> None:
+    """Cell ids from each cell's type and source (jupytext draws random ones), so that
+    re-executing a chapter does not rewrite the id of every cell."""
+    seen: dict[str, int] = {}
+    for cell in nb.cells:
+        base = hashlib.sha256(f"{cell.cell_type}\0{cell.source}".encode()).hexdigest()[:12]
+        seen[base] = seen.get(base, 0) + 1
+        cell.id = base if seen[base] == 1 else f"{base}-{seen[base]}"
+
+
 def execute(md: Path) -> Path:
     nb = jupytext.read(md)
     client = NotebookClient(
@@ -42,6 +53,7 @@ def execute(md: Path) -> Path:
     )
     client.execute()
     nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})
+    stable_cell_ids(nb)
     nbformat.validate(nb)
     out = md.with_suffix(".ipynb")
     jupytext.write(nb, out, fmt="ipynb")

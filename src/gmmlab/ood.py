@@ -41,11 +41,11 @@ is chosen without OOD data (:func:`select_n_components`, BIC or held-out likelih
 
 Caching
 -------
-Trained weights and features are stored under :func:`cache_dir`: the folder named
-by the environment variable ``GMMLAB_CACHE``, else ``.cache/gmmlab`` at the
-repository root (git-ignored) when gmmlab runs from its repository, else
-``~/.cache/gmmlab``. A cache folder inside the data folder (``GMMLAB_DATA``) is
-refused. An entry's name is derived from a SHA-256 of the training data, the
+Trained weights and features are stored under :func:`gmmlab.cache.cache_dir`
+(re-exported here): the folder named by the environment variable ``GMMLAB_CACHE``,
+else ``.cache/gmmlab`` at the repository root (git-ignored) when gmmlab runs from its
+repository, else ``~/.cache/gmmlab``. A cache folder inside the data folder
+(``GMMLAB_DATA``) is refused. An entry's name is derived from a SHA-256 of the training data, the
 recipe, the seed, the number of epochs and the torch version (training numerics
 may change between torch releases); each file is written atomically (temporary
 file + :func:`os.replace`) and carries a SHA-256 of its payload, so a truncated or
@@ -64,16 +64,12 @@ silent when the environment variable ``CI`` is set (not ``0``/``false``) or when
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import os
 import sys
-import tempfile
 import time
-import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
@@ -82,6 +78,7 @@ from torch import nn
 
 from . import metrics
 from ._validation import check_data, check_fitted, check_int, check_positive_float
+from .cache import array_digest, cache_dir, digest, read_entry, write_entry
 from .mixture import reuse_features
 
 __all__ = [
@@ -245,93 +242,18 @@ def _check_labels(labels, n: int) -> torch.Tensor:
 # Cache
 # ---------------------------------------------------------------------------
 
-_MAGIC = b"GMMLAB-CACHE-1\n"
 _CACHE_VERSION = 1
 
 
-def cache_dir() -> Path:
-    """The folder of gmmlab's on-disk cache (created when first written).
-
-    ``$GMMLAB_CACHE`` if set; else ``.cache/gmmlab`` at the repository root when
-    gmmlab is installed from its repository (the folder is git-ignored); else
-    ``~/.cache/gmmlab``. A folder inside the data folder (``GMMLAB_DATA``) raises
-    ``ValueError``: the data folder may be read-only and is shared.
-    """
-    from .data import data_root
-
-    env = os.environ.get("GMMLAB_CACHE")
-    if env:
-        path = Path(env).expanduser()
-    else:
-        repo = Path(__file__).resolve().parents[2]
-        if (repo / "pyproject.toml").is_file() and (repo / ".gitignore").is_file():
-            path = repo / ".cache" / "gmmlab"
-        else:
-            path = Path.home() / ".cache" / "gmmlab"
-    resolved, data = path.resolve(), data_root().resolve()
-    if resolved == data or data in resolved.parents:
-        raise ValueError(
-            f"the gmmlab cache ({resolved}) must not be inside the data folder GMMLAB_DATA ({data}); "
-            "set GMMLAB_CACHE to another folder"
-        )
-    return path
-
-
-def _sha256(*parts: bytes | str) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p.encode() if isinstance(p, str) else p)
-        h.update(b"\0")
-    return h.hexdigest()
-
-
 def _array_digest(x: torch.Tensor | np.ndarray) -> str:
-    a = x.numpy() if isinstance(x, torch.Tensor) else x
-    a = np.ascontiguousarray(a)
-    return _sha256(str(a.dtype), str(a.shape), memoryview(a).cast("B"))
+    return array_digest(x.numpy() if isinstance(x, torch.Tensor) else x)
 
 
 def _model_digest(model: nn.Module) -> str:
     parts = []
     for k, v in model.state_dict().items():
         parts += [k, _array_digest(v.detach().cpu().contiguous())]
-    return _sha256(type(model).__name__, *parts)
-
-
-def _cache_write(path: Path, payload: bytes) -> None:
-    """Write ``payload`` with its SHA-256, atomically (temporary file + os.replace)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    blob = _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _cache_read(path: Path) -> bytes | None:
-    """The payload stored at ``path``; None if absent, or (with a warning) if corrupt."""
-    try:
-        blob = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    head = len(_MAGIC) + 64 + 1
-    payload = blob[head:]
-    ok = (
-        blob.startswith(_MAGIC)
-        and len(blob) >= head
-        and hashlib.sha256(payload).hexdigest().encode() == blob[len(_MAGIC) : head - 1]
-    )
-    if not ok:
-        warnings.warn(f"gmmlab cache entry {path} is corrupt or truncated; recomputing it", stacklevel=3)
-        return None
-    return payload
+    return digest(type(model).__name__, *parts)
 
 
 # ---------------------------------------------------------------------------
@@ -448,7 +370,7 @@ def train_mlp(
     x = scale_images(images)
     y = _check_labels(labels, x.shape[0])
 
-    key = _sha256(
+    key = digest(
         f"mlp-v{_CACHE_VERSION}",
         _array_digest(x),
         _array_digest(y),
@@ -458,7 +380,7 @@ def train_mlp(
     )
     path = cache_dir() / f"mlp-{recipe}-seed{seed}-{key[:20]}.pt" if cache else None
     if path is not None:
-        payload = _cache_read(path)
+        payload = read_entry(path)
         if payload is not None:
             state = torch.load(io.BytesIO(payload), weights_only=True)
             model = MLP()
@@ -470,7 +392,7 @@ def train_mlp(
     if path is not None:
         buf = io.BytesIO()
         torch.save({"state_dict": model.state_dict(), "loss_history": history}, buf)
-        _cache_write(path, buf.getvalue())
+        write_entry(path, buf.getvalue())
     return _finish(model, params, seed, history)
 
 
@@ -573,9 +495,9 @@ def extract_features(
     x = scale_images(images)
     path = None
     if cache:
-        key = _sha256(f"features-v{_CACHE_VERSION}", _model_digest(model), _array_digest(x), layer)
+        key = digest(f"features-v{_CACHE_VERSION}", _model_digest(model), _array_digest(x), layer)
         path = cache_dir() / f"features-{layer}-{key[:20]}.npy"
-        payload = _cache_read(path)
+        payload = read_entry(path)
         if payload is not None:
             return np.load(io.BytesIO(payload), allow_pickle=False)
     fn = {
@@ -595,7 +517,7 @@ def extract_features(
     if path is not None:
         buf = io.BytesIO()
         np.save(buf, feats, allow_pickle=False)
-        _cache_write(path, buf.getvalue())
+        write_entry(path, buf.getvalue())
     return feats
 
 
