@@ -49,6 +49,7 @@ from ._validation import (
     check_random_state,
     to_numpy,
 )
+from .kmeans import _n_threads
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -313,21 +314,10 @@ class _Backend:
     def log(self, a):
         return np.log(a) if self.torch is None else self.torch.log(a)
 
-    def exp(self, a):
-        return np.exp(a) if self.torch is None else self.torch.exp(a)
-
     def zeros(self, shape):
         if self.torch is None:
             return np.zeros(shape, dtype=self.dtype)
         return self.torch.zeros(shape, dtype=self.dtype, device=self.device)
-
-    def logsumexp(self, a):
-        """Log-sum-exp over axis 0 (the components, in the engine's (K, m) layout)."""
-        if self.torch is None:
-            top = a.max(axis=0)
-            top = np.where(np.isfinite(top), top, 0.0)
-            return np.log(np.exp(a - top).sum(axis=0)) + top
-        return self.torch.logsumexp(a, dim=0)
 
     def normalize(self, log_joint):
         """``(log p(x), responsibilities)`` from log-joints of shape (K, m), by log-sum-exp."""
@@ -417,10 +407,11 @@ class _QuadraticFeatureEM:
                 for i in rows:
                     out[starts[i] : starts[i + 1]] = XT[i] * XT[i:]
 
-            if self.bk.torch is None and m * self.q >= 2**20:
-                # numpy releases the GIL: two threads fill (and page in) Phi twice as fast
-                with ThreadPoolExecutor(2) as pool:
-                    list(pool.map(quad_rows, [range(0, d, 2), range(1, d, 2)]))
+            n_threads = _n_threads()
+            if self.bk.torch is None and n_threads > 1 and m * self.q >= 2**20:
+                # numpy releases the GIL: threads fill (and page in) Phi in parallel
+                with ThreadPoolExecutor(n_threads) as pool:
+                    list(pool.map(quad_rows, [range(t, d, n_threads) for t in range(n_threads)]))
             else:
                 quad_rows(range(d))
         else:
@@ -506,15 +497,21 @@ class _QuadraticFeatureEM:
 
     # -- the two steps ----------------------------------------------------------------
 
-    def log_resp(self, W):
-        """E-step for all samples: (log_resp as numpy array, mean log-likelihood)."""
-        out = np.empty((self.n, W.shape[1]), dtype=np.float64)
-        total = 0.0
+    def _log_joint_blocks(self, W):
+        """``(rows, log_joint)`` block by block, ``log_joint`` of shape (K, m)."""
         Wt = W.T
         for sl, phi_t in self.chunks():
-            log_joint = Wt @ phi_t  # (K, m)
-            log_px = self.bk.logsumexp(log_joint)
-            out[sl] = self.bk.to_numpy(log_joint - log_px[None, :]).T
+            yield sl, Wt @ phi_t
+
+    def log_resp(self, W):
+        """E-step for all samples: (log_resp as numpy array, mean log-likelihood)."""
+        out = None
+        total = 0.0
+        for rows, log_joint in self._log_joint_blocks(W):
+            log_px, _ = self.bk.normalize(log_joint)
+            if out is None:
+                out = np.empty((self.n, log_joint.shape[0]), dtype=np.float64)
+            out[rows] = self.bk.to_numpy(log_joint - log_px[None, :]).T
             total += float(log_px.sum())
         return out, total / self.n
 
@@ -593,16 +590,9 @@ class _DirectEM(_QuadraticFeatureEM):
         S[: self.q] = S2.reshape(self.d, K, self.d)[self.iu_np[0], :, self.iu_np[1]]
         return S
 
-    def log_resp(self, W):
-        K = W[1].shape[0]
-        out = np.empty((self.n, K))
-        total = 0.0
-        for rows in self._rows(K):
-            log_joint = self._log_joint(rows, W)
-            log_px, _ = self.bk.normalize(log_joint)
-            out[rows] = (log_joint - log_px).T
-            total += float(log_px.sum())
-        return out, total / self.n
+    def _log_joint_blocks(self, W):
+        for rows in self._rows(W[1].shape[0]):
+            yield rows, self._log_joint(rows, W)
 
     def iterate(self, W):
         K = W[1].shape[0]
