@@ -13,6 +13,7 @@ from gmmlab.mixture import (
     COVARIANCE_TYPES,
     GaussianMixture,
     e_step,
+    fit_many,
     log_gaussian_prob,
     m_step,
     precision_cholesky,
@@ -265,6 +266,20 @@ def test_max_iter_zero_returns_the_initial_parameters():
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_n_parameters_bic_and_aic_equal_sklearn(covariance_type):
+    X = DATASETS["blobs4d"]
+    ours = GaussianMixture(3, covariance_type=covariance_type, random_state=0)
+    with pytest.raises(Exception, match="not fitted"):
+        ours.n_parameters()
+    ours.fit(X)
+    ref = SkGaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+    assert ours.n_parameters() == ref._n_parameters()
+    assert ours.n_parameters() == {"full": 44, "tied": 24, "diag": 26, "spherical": 17}[covariance_type]
+    assert ours.bic(X) == pytest.approx(ref.bic(X), rel=1e-6)
+    assert ours.aic(X) == pytest.approx(ref.aic(X), rel=1e-6)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_sample_matches_sklearn(covariance_type):
     X = DATASETS["old_faithful"]
     init = _initial_parameters(X, 2, covariance_type)
@@ -366,6 +381,52 @@ def test_bad_data_raise_clear_errors():
         gm.score_samples(bad)
 
 
+def _step_arguments():
+    X = DATASETS["old_faithful"]
+    resp = np.random.default_rng(0).dirichlet(np.ones(2), size=len(X))
+    w, m, c = m_step(X, resp, "full", 1e-6)
+    return X, resp, w, m, precision_cholesky(c, "full")
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda X, r, w, m, U: e_step(X[:, :1], w, m, U), ValueError, "means has 2 features but X has 1"),
+        (lambda X, r, w, m, U: e_step(X, w[:1], m, U), ValueError, "weights must have shape"),
+        (lambda X, r, w, m, U: e_step(X, w * 2, m, U), ValueError, "weights must be >= 0 and sum to 1"),
+        (lambda X, r, w, m, U: e_step(X, [1.5, -0.5], m, U), ValueError, "weights must be >= 0"),
+        (lambda X, r, w, m, U: e_step(X, [np.nan, 1.0], m, U), ValueError, "weights must be finite"),
+        (lambda X, r, w, m, U: e_step(X, w, m, U[0]), ValueError, r"precisions_cholesky must have shape \(2, 2, 2\)"),
+        (lambda X, r, w, m, U: e_step(X, w, m, -U), ValueError, "diagonal"),
+        (lambda X, r, w, m, U: e_step(X, w, m, U, "banana"), ValueError, "covariance_type"),
+        (lambda X, r, w, m, U: e_step(X, w, m, U[:, :, 0], "diag"), ValueError, "diagonal|> 0"),
+        (lambda X, r, w, m, U: e_step("data", w, m, U), TypeError, "X"),
+        (lambda X, r, w, m, U: log_gaussian_prob(X, m, "U"), TypeError, "precisions_cholesky"),
+        (lambda X, r, w, m, U: log_gaussian_prob(X, m[:, :, None], U), ValueError, "means"),
+        (lambda X, r, w, m, U: m_step(X, r[:-1]), ValueError, "resp has 271 rows but X has 272"),
+        (lambda X, r, w, m, U: m_step(X, -r), ValueError, "resp must be responsibilities"),
+        (lambda X, r, w, m, U: m_step(X, np.where(r > 0.5, np.nan, r)), ValueError, "resp.*NaN|NaN.*resp"),
+        (lambda X, r, w, m, U: m_step(X, r, "full", reg_covar=-1.0), ValueError, "reg_covar"),
+        (lambda X, r, w, m, U: m_step(X, r, "banana"), ValueError, "covariance_type"),
+        (lambda X, r, w, m, U: precision_cholesky(np.eye(2), "full"), ValueError, "not a 'full' covariance"),
+        (lambda X, r, w, m, U: precision_cholesky(np.full((2, 2), np.nan), "tied"), ValueError, "finite"),
+        (lambda X, r, w, m, U: precision_cholesky([1.0, 0.0], "spherical", 1e-6), ValueError, "(?i)increase reg_covar"),
+    ],
+)
+def test_step_functions_reject_bad_input_clearly(call, error, match):
+    """The step functions are public (the book calls them): bad input gets a clear error, never a NaN."""
+    with pytest.raises(error, match=match):
+        call(*_step_arguments())
+
+
+def test_step_functions_accept_lists_and_a_zero_weight():
+    X, resp, w, m, U = _step_arguments()
+    log_resp, ll = e_step(X.tolist(), [1.0, 0.0], m.tolist(), U.tolist())
+    assert np.isfinite(ll) and np.all(log_resp[:, 1] == -np.inf) and np.all(log_resp[:, 0] == 0.0)
+    w2, m2, c2 = m_step(X.tolist(), resp.tolist(), "full", 1e-6)
+    np.testing.assert_allclose(m2, m)
+
+
 def _assert_same_run(a, b, attrs, tol):
     """Two fits of the same EM by different code paths: same history, same parameters."""
     np.testing.assert_allclose(a.log_likelihood_history_, b.log_likelihood_history_, rtol=1e-12)
@@ -433,3 +494,97 @@ def test_reuse_features_builds_phi_once_per_data_set_and_changes_nothing(monkeyp
     for a, b in zip(alone, shared):
         assert a.log_likelihood_history_ == b.log_likelihood_history_
         np.testing.assert_array_equal(a.covariances_, b.covariances_)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_fit_many_runs_each_estimator_exactly_as_its_own_fit(covariance_type):
+    """fit_many (runs in lockstep, shared products) = each estimator's own fit, whatever
+    its n_init, tol, max_iter, initialisation or seed; one that stops early leaves the group."""
+    X = DATASETS["shifted3d"]
+    settings = [
+        dict(n_components=1),
+        dict(n_components=2, n_init=3, init_params="random"),
+        dict(n_components=3, tol=1e-6, init_params="k-means++", random_state=5),
+        dict(n_components=4, max_iter=3),  # stops (unconverged) long before the others
+        dict(n_components=5, init_params="random_from_data", max_iter=0),
+        dict(n_components=6, random_state=1),
+    ]
+
+    def make():
+        return [GaussianMixture(covariance_type=covariance_type, **{"random_state": 0, **kw}) for kw in settings]
+
+    alone = [_fit_quiet(gm, X) for gm in make()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        together = fit_many(make(), X)
+    assert [m.n_iter_ for m in together] == [m.n_iter_ for m in alone]
+    assert [m.converged_ for m in together] == [m.converged_ for m in alone]
+    assert not together[3].converged_ and together[3].n_iter_ == 3 and together[4].n_iter_ == 0
+    for a, b in zip(together, alone):
+        _assert_same_run(a, b, ["weights_", "means_", "covariances_", "precisions_cholesky_"], tol=1e-9)
+        assert a.lower_bound_ == pytest.approx(b.lower_bound_, rel=1e-12, abs=1e-300)
+
+
+def test_fit_many_equals_sklearn_over_a_sweep_and_warns_like_fit():
+    X = DATASETS["old_faithful"]
+    ks = range(1, 7)
+    ours = fit_many([GaussianMixture(k, random_state=0) for k in ks], X)
+    for k, gm in zip(ks, ours):
+        ref = SkGaussianMixture(k, random_state=0).fit(X)
+        assert gm.n_iter_ == ref.n_iter_
+        assert gm.score(X) == pytest.approx(ref.score(X), rel=1e-9)
+        assert _rel(gm.means_, ref.means_) < 1e-6
+    with pytest.warns(ConvergenceWarning):
+        fit_many([GaussianMixture(2, max_iter=1, random_state=0), GaussianMixture(3, random_state=0)], X)
+
+
+def test_fit_many_torch_path_on_cpu_equals_numpy_path():
+    X = DATASETS["blobs4d"]
+    kw = dict(init_params="random", random_state=0, tol=0, max_iter=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = fit_many([GaussianMixture(k, **kw) for k in (2, 3, 4)], X)
+        b = fit_many([GaussianMixture(k, device="cpu", dtype=torch.float64, **kw) for k in (2, 3, 4)], X)
+    for x, y in zip(a, b):
+        _assert_same_run(x, y, ["means_", "covariances_"], tol=1e-9)
+
+
+def test_fit_many_with_a_warm_start_continues_it():
+    X = DATASETS["blobs4d"]
+    warm = GaussianMixture(3, warm_start=True, max_iter=2, random_state=0)
+    ref = GaussianMixture(3, warm_start=True, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm.fit(X)
+        ref.fit(X).fit(X)
+        fit_many([warm, GaussianMixture(5, random_state=0)], X)
+    _assert_same_run(warm, ref, ["means_", "covariances_"], tol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "estimators, error, match",
+    [
+        ([], ValueError, "at least one"),
+        (GaussianMixture(2), TypeError, "sequence of GaussianMixture"),
+        (3, TypeError, "sequence of GaussianMixture"),
+        ([GaussianMixture(2), SkGaussianMixture(2)], TypeError, r"estimators\[1\] must be a gmmlab GaussianMixture"),
+        ([GaussianMixture(2), GaussianMixture(3, reg_covar=1e-3)], ValueError, "share reg_covar"),
+        ([GaussianMixture(2), GaussianMixture(3, covariance_type="diag")], ValueError, "share covariance_type"),
+        ([GaussianMixture(2), GaussianMixture(3, dtype="float32")], ValueError, "share dtype"),
+        ([GaussianMixture(2), GaussianMixture(300)], ValueError, "n_components=300 must be <= n_samples"),
+        ([GaussianMixture(2), GaussianMixture(3, tol=-1.0)], ValueError, "tol"),
+    ],
+)
+def test_fit_many_rejects_bad_input_clearly(estimators, error, match):
+    with pytest.raises(error, match=match):
+        fit_many(estimators, DATASETS["old_faithful"])
+
+
+def test_fit_many_rejects_bad_data_and_repeated_estimators():
+    gm = GaussianMixture(2)
+    with pytest.raises(ValueError, match="distinct"):
+        fit_many([gm, gm], DATASETS["old_faithful"])
+    with pytest.raises(ValueError, match="NaN"):
+        fit_many([GaussianMixture(2)], np.full((10, 2), np.nan))
+    with pytest.raises(TypeError, match="X"):
+        fit_many([GaussianMixture(2)], "data")

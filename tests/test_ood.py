@@ -320,6 +320,31 @@ def test_sweep_table():
     assert abs(sub.column("heldout_loglik")[0] - no_ood.column("heldout_loglik")[0]) < 0.2
 
 
+def test_sweep_fits_the_k_together_with_the_same_results(monkeypatch):
+    """The default sweep fits all K at once (gmmlab.mixture.fit_many): same rows as one K
+    after the other, and as scikit-learn; fit times are shares of the joint fit."""
+    from gmmlab import mixture
+
+    s = make_gaussian_mixture(2000, n_components=3, n_features=4, separation=6, random_state=5)
+    args = (s.X[500:], [1, 2, 3, 5, 8])
+    kw = dict(features_in=s.X[:500], features_out=s.X[:500] * 3.0, reg_covar=1e-3, max_fit_samples=900)
+    calls = []
+    monkeypatch.setattr(ood, "fit_many", lambda ms, X: calls.append(len(ms)) or mixture.fit_many(ms, X))
+    rows = []
+    together = ood.sweep_n_components(*args, callback=rows.append, **kw)
+    assert calls == [5] and rows == together.rows
+    one_by_one = ood.sweep_n_components(*args, fit_together=False, **kw)
+    reference = ood.sweep_n_components(*args, estimator=SkGaussianMixture, **kw)
+    assert calls == [5]  # neither of these fits together
+    for name in ("n_components", "n_iter", "converged", "auroc", "fpr95"):
+        assert together.column(name).tolist() == one_by_one.column(name).tolist() == reference.column(name).tolist()
+    for name in ("heldout_loglik", "bic"):
+        np.testing.assert_allclose(together.column(name), one_by_one.column(name), rtol=1e-10)
+        np.testing.assert_allclose(together.column(name), reference.column(name), rtol=1e-6)
+    times = together.column("fit_time")
+    assert np.all(times > 0) and times[-1] > times[0]  # K = 8 does more of the shared work than K = 1
+
+
 # --- bad input ------------------------------------------------------------------
 
 
