@@ -397,14 +397,15 @@ class _Backend:
             return np.zeros(shape, dtype=self.dtype)
         return self.torch.zeros(shape, dtype=self.dtype, device=self.device)
 
-    def normalize(self, log_joint):
-        """``(log p(x), responsibilities)`` from log-joints of shape (K, m), by log-sum-exp."""
+    def normalize(self, log_joint, out=None):
+        """``(log p(x), responsibilities)`` from log-joints of shape (K, m), by log-sum-exp
+        (the responsibilities written into ``out`` when given)."""
         if self.torch is not None:
             log_px = self.torch.logsumexp(log_joint, dim=0)
-            return log_px, self.torch.exp(log_joint - log_px[None, :])
+            return log_px, self.torch.exp(log_joint - log_px[None, :], out=out)
         top = log_joint.max(axis=0)
         top = np.where(np.isfinite(top), top, 0.0)
-        resp = np.exp(log_joint - top)
+        resp = np.exp(np.subtract(log_joint, top, out=out), out=out)
         total = resp.sum(axis=0)
         resp /= total  # the same exp serves both outputs
         return np.log(total) + top, resp
@@ -618,12 +619,22 @@ class _QuadraticFeatureEM:
         Wt = self.bk.concat(Ws).T
         S = self.bk.zeros((self.D, int(bounds[-1])))
         totals = np.zeros(len(Ws))
+        runs = list(enumerate(zip(bounds[:-1], bounds[1:])))
+        n_threads = min(_n_threads(), len(Ws)) if self.bk.torch is None else 1
         for _, phi_t in self.chunks():
             log_joint = Wt @ phi_t  # all runs' E-steps, shape (sum K, m)
             resp_t = self.bk.empty(log_joint.shape)
-            for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
-                log_px, resp_t[a:b] = self.bk.normalize(log_joint[a:b])  # each run its own
+
+            def normalize(run):  # each run its own log-sum-exp
+                i, (a, b) = run
+                log_px, _ = self.bk.normalize(log_joint[a:b], out=resp_t[a:b])
                 totals[i] += float(log_px.sum())
+
+            if n_threads > 1:  # numpy's exp and sums release the GIL: runs in parallel
+                with ThreadPoolExecutor(n_threads) as pool:
+                    list(pool.map(normalize, runs))
+            else:
+                list(map(normalize, runs))
             S += phi_t @ resp_t.T  # all runs' M-step sums
         return [(totals[i] / self.n, S[:, a:b]) for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
 
@@ -1034,6 +1045,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # -- using a fitted model ---------------------------------------------------------
 
     def _estimate_weighted_log_prob(self, X):
+        if self.covariance_type == "full":  # the direct form: one product for all components
+            engine = _DirectEM(X, "full", self.reg_covar, _Backend())
+            W = engine.weight_matrix(self.weights_, self.means_, self.precisions_cholesky_)
+            out = np.empty((X.shape[0], self.n_components))
+            for rows, log_joint in engine._log_joint_blocks(W):
+                out[rows] = log_joint.T
+            return out
         with np.errstate(divide="ignore"):
             return np.log(self.weights_) + log_gaussian_prob(
                 X, self.means_, self.precisions_cholesky_, self.covariance_type
