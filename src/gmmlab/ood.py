@@ -842,7 +842,7 @@ def sweep_n_components(
     fit_together : bool
         With gmmlab's :class:`~gmmlab.mixture.GaussianMixture` (the default estimator),
         fit all the K together with :func:`gmmlab.mixture.fit_many` (the same fits,
-        about 3x faster); each row's ``fit_time`` is then the joint fit's time shared
+        2-3x faster); each row's ``fit_time`` is then the joint fit's time shared
         among the K in proportion to their EM work (``K x n_iter``). False, or any
         other estimator: one K after the other, each timed on its own.
     **scorer_params
@@ -875,11 +875,11 @@ def sweep_n_components(
     table = SweepTable()
     if fit_together and len(cands) > 1 and scorers[0].estimator in (None, GaussianMixture):
         t0 = time.perf_counter()
-        prepared = [scorer._prepare(X_fit) for scorer in scorers]  # the same standardisation for all
-        fit_many([mixture for _, mixture in prepared], prepared[0][0])
+        Z = scorers[0]._prepare(X_fit)[0]  # the same standardised features for every K
+        mixtures = fit_many([scorer._prepare(X_fit)[1] for scorer in scorers], Z)
         elapsed = time.perf_counter() - t0
-        work = np.array([k * max(1, mixture.n_iter_) for k, (_, mixture) in zip(cands, prepared)], float)
-        for scorer, (_, mixture), share in zip(scorers, prepared, work / work.sum()):
+        work = np.array([m.n_components * max(1, m.n_iter_) for m in mixtures], dtype=float)
+        for scorer, mixture, share in zip(scorers, mixtures, work / work.sum()):
             scorer.mixture_ = mixture
             table.rows.append(_sweep_row(scorer, X_fit, X_val, features_in, features_out, elapsed * share))
             if callback is not None:
