@@ -636,7 +636,7 @@ class _QuadraticFeatureEM:
             else:
                 list(map(normalize, runs))
             S += phi_t @ resp_t.T  # all runs' M-step sums
-        return [(totals[i] / self.n, S[:, a:b]) for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
+        return [(totals[i] / self.n, S[:, a:b]) for i, (a, b) in runs]
 
     def moments(self, resp):
         """``S = Phi^T R`` for given responsibilities (used at initialisation)."""
