@@ -148,6 +148,12 @@ def test_result_independent_of_chunking_and_threads():
         np.testing.assert_array_equal(got[3], ref[3])
 
 
+def test_chunks_hold_about_as_many_numbers_whatever_the_dimension():
+    assert km_module._chunk_rows(784) == km_module.CHUNK_SIZE  # MNIST: as tuned
+    assert km_module._chunk_rows(64) == km_module.CHUNK_SIZE * 784 // 64  # longer chunks in low dimension
+    assert km_module._chunk_rows(5000) == km_module.CHUNK_SIZE  # never fewer rows than CHUNK_SIZE
+
+
 def test_predict_transform_fit_predict():
     X = _blobs()
     km = KMeans(6, random_state=0).fit(X)

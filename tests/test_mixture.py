@@ -588,3 +588,28 @@ def test_fit_many_rejects_bad_data_and_repeated_estimators():
         fit_many([GaussianMixture(2)], np.full((10, 2), np.nan))
     with pytest.raises(TypeError, match="X"):
         fit_many([GaussianMixture(2)], "data")
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_constant_features_leave_phi_and_change_nothing(monkeypatch, covariance_type):
+    """A feature that is constant (a dead ReLU unit) makes rows of Phi that are 0 for every
+    sample: Phi drops them, and the fit still equals scikit-learn's (here with Phi, and with
+    several fits together)."""
+    import gmmlab.mixture as mixture
+
+    monkeypatch.setattr(mixture, "DIRECT_MAX_COMPONENTS", 0)
+    base = DATASETS["blobs4d"]
+    X = np.column_stack([base[:, :2], np.zeros(len(base)), base[:, 2:], np.full(len(base), 3.0)])
+    engine = mixture._QuadraticFeatureEM(X, covariance_type, 1e-3, mixture._Backend())
+    assert engine.alive.tolist() == [0, 1, 3, 4]
+    assert engine.n_rows == (15 if covariance_type in ("full", "tied") else 9) < engine.D
+    assert engine.blocks[0][1].shape == (engine.n_rows, len(X))
+    kw = dict(covariance_type=covariance_type, reg_covar=1e-3, random_state=0)
+    alone = _fit_quiet(GaussianMixture(3, **kw), X)
+    together = fit_many([GaussianMixture(k, **kw) for k in (2, 3)], X)[1]
+    ref = SkGaussianMixture(3, **kw).fit(X)
+    for gm in (alone, together):
+        assert gm.n_iter_ == ref.n_iter_
+        assert gm.lower_bound_ == pytest.approx(ref.lower_bound_, rel=1e-10)
+        for attr in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+            np.testing.assert_allclose(getattr(gm, attr), getattr(ref, attr), rtol=1e-7, atol=1e-10)

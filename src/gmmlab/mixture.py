@@ -454,11 +454,19 @@ class _QuadraticFeatureEM:
     def _prepare(self):
         n, bk = self.n, self.bk
         itemsize = 8 if "64" in str(bk.dtype) else 4
+        # A feature that is 0 for every sample once centred (a constant one: a dead ReLU
+        # unit, a blank pixel) makes rows of Phi that are 0 everywhere; they add nothing to
+        # either product, so Phi keeps only the other rows (``phi_rows``: their places in W, S).
+        alive = np.flatnonzero(np.any(self.Xc_np != 0, axis=0))
+        self.alive = alive if alive.size < self.d else None
+        rows = self._phi_rows(alive) if self.alive is not None else None
+        self.phi_rows = None if rows is None else bk.index(rows)
+        self.n_rows = self.D if rows is None else rows.size
         # Phi(X) is stored transposed and contiguous, (D, n), when it fits in memory: two
         # large GEMMs per iteration (many small ones were slower, and erratic when the
         # cores are shared). Otherwise it is recomputed block by block at each iteration.
         self.blocks = None
-        if n * self.D * itemsize <= MAX_FEATURE_BYTES:
+        if n * self.n_rows * itemsize <= MAX_FEATURE_BYTES:
             self.chunk = n
             key = None
             if _shared_features is not None:  # inside reuse_features(): one Phi per data set
@@ -472,13 +480,26 @@ class _QuadraticFeatureEM:
                 _shared_features.clear()
                 _shared_features.update(key=key, blocks=self.blocks)
         else:
-            self.chunk = max(1, int(CHUNK_BYTES // (self.D * itemsize)))
+            self.chunk = max(1, int(CHUNK_BYTES // (self.n_rows * itemsize)))
+
+    def _phi_rows(self, alive):
+        """Places in ``phi`` (of length D) of the entries made of the features ``alive`` only."""
+        if self.quad:
+            starts = np.concatenate([[0], np.cumsum(np.arange(self.d, 0, -1))])
+            quad = [starts[i] + (j - i) for s, i in enumerate(alive) for j in alive[s:]]
+        else:
+            quad = list(alive)
+        return np.array(quad + [self.q + i for i in alive] + [self.D - 1])
 
     def features_t(self, Xc):
-        """``Phi(Xc)`` transposed, shape (D, m), for rows ``Xc`` (already centred)."""
+        """``Phi(Xc)`` transposed, shape (n_rows, m), for rows ``Xc`` (already centred);
+        only the rows ``phi_rows`` of the full Phi when some features are constant."""
+        if self.alive is not None:
+            Xc = Xc[:, self.bk.index(self.alive)]
         m, d = Xc.shape
+        q = d * (d + 1) // 2 if self.quad else d
         XT = Xc.T.contiguous() if self.bk.torch is not None else np.ascontiguousarray(Xc.T)
-        out = self.bk.empty((self.D, m))
+        out = self.bk.empty((q + d + 1, m))
         if self.quad:
             starts = np.concatenate([[0], np.cumsum(np.arange(d, 0, -1))])
 
@@ -487,7 +508,7 @@ class _QuadraticFeatureEM:
                     out[starts[i] : starts[i + 1]] = XT[i] * XT[i:]
 
             n_threads = _n_threads()
-            if self.bk.torch is None and n_threads > 1 and m * self.q >= 2**20:
+            if self.bk.torch is None and n_threads > 1 and m * q >= 2**20:
                 # numpy releases the GIL: threads fill (and page in) Phi in parallel
                 with ThreadPoolExecutor(n_threads) as pool:
                     list(pool.map(quad_rows, [range(t, d, n_threads) for t in range(n_threads)]))
@@ -495,9 +516,21 @@ class _QuadraticFeatureEM:
                 quad_rows(range(d))
         else:
             out[:d] = XT * XT
-        out[self.q : self.q + d] = XT
+        out[q : q + d] = XT
         out[-1] = 1.0
         return out
+
+    def _live(self, W):
+        """The rows of ``W`` (shape (D, K)) that meet the stored rows of Phi."""
+        return W if self.phi_rows is None else W[self.phi_rows]
+
+    def _full(self, S):
+        """``S`` (shape (n_rows, K)) back to all D rows, zeros for the dropped ones."""
+        if self.phi_rows is None:
+            return S
+        full = self.bk.zeros((self.D, S.shape[1]))
+        full[self.phi_rows] = S
+        return full
 
     def _compute_blocks(self):
         for start in range(0, self.n, self.chunk):
@@ -578,7 +611,7 @@ class _QuadraticFeatureEM:
 
     def _log_joint_blocks(self, W):
         """``(rows, log_joint)`` block by block, ``log_joint`` of shape (K, m)."""
-        Wt = W.T
+        Wt = self._live(W).T
         for sl, phi_t in self.chunks():
             yield sl, Wt @ phi_t
 
@@ -596,15 +629,15 @@ class _QuadraticFeatureEM:
 
     def iterate(self, W):
         """One EM iteration from ``W``: (mean log-likelihood, S = Phi^T R), in one pass."""
-        S = self.bk.zeros((self.D, W.shape[1]))
+        S = self.bk.zeros((self.n_rows, W.shape[1]))
         total = 0.0
-        Wt = W.T
+        Wt = self._live(W).T
         for _, phi_t in self.chunks():
             log_joint = Wt @ phi_t  # E-step: log w_k + log N(x | k), shape (K, m)
             log_px, resp_t = self.bk.normalize(log_joint)
             S += phi_t @ resp_t.T  # M-step sums: (D, K)
             total += float(log_px.sum())
-        return total / self.n, S
+        return total / self.n, self._full(S)
 
     def iterate_many(self, Ws):
         """:meth:`iterate` for several EM runs at once (see :func:`fit_many`).
@@ -616,8 +649,8 @@ class _QuadraticFeatureEM:
         near the machine's peak. Returns ``[(mean log-likelihood, S)]``, one per run.
         """
         bounds = np.cumsum([0] + [W.shape[1] for W in Ws])
-        Wt = self.bk.concat(Ws).T
-        S = self.bk.zeros((self.D, int(bounds[-1])))
+        Wt = self._live(self.bk.concat(Ws)).T
+        S = self.bk.zeros((self.n_rows, int(bounds[-1])))
         totals = np.zeros(len(Ws))
         runs = list(enumerate(zip(bounds[:-1], bounds[1:])))
         n_threads = min(_n_threads(), len(Ws)) if self.bk.torch is None else 1
@@ -636,15 +669,16 @@ class _QuadraticFeatureEM:
             else:
                 list(map(normalize, runs))
             S += phi_t @ resp_t.T  # all runs' M-step sums
+        S = self._full(S)
         return [(totals[i] / self.n, S[:, a:b]) for i, (a, b) in runs]
 
     def moments(self, resp):
         """``S = Phi^T R`` for given responsibilities (used at initialisation)."""
         R = self.bk.asarray(resp)
-        S = self.bk.zeros((self.D, R.shape[1]))
+        S = self.bk.zeros((self.n_rows, R.shape[1]))
         for sl, phi_t in self.chunks():
             S += phi_t @ R[sl]
-        return S
+        return self._full(S)
 
 
 class _DirectEM(_QuadraticFeatureEM):
@@ -1176,7 +1210,7 @@ def fit_many(estimators, X):
     it converges). A sweep over K thus reads ``Phi(X)`` once per iteration instead of
     once per K, in products fat enough to run near the processor's peak: on the course's
     sweeps (K = 1..20, 48000-60000 x 64) 2-3x faster than fitting the K one after another,
-    and 7x faster than scikit-learn (``benchmarks/gmm_sweep.py``). Used by
+    and 6-7x faster than scikit-learn (``benchmarks/gmm_sweep.py``, ``ood_pipeline.py``). Used by
     :func:`gmmlab.ood.sweep_n_components` (``book/*/07_ood``).
 
     Parameters
