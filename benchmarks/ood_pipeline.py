@@ -25,20 +25,23 @@ times -- clearly labelled as an estimate.
 
 Usage::
 
-    GMMLAB_DATA=../shared/datasets python benchmarks/ood_pipeline.py
+    GMMLAB_DATA=../shared/datasets python benchmarks/ood_pipeline.py   # the homework's set-up
     python benchmarks/ood_pipeline.py --sklearn-k 1,5,10,15,20   # quicker sklearn side
-    python benchmarks/ood_pipeline.py --skip-sklearn --recipe adam
-    python benchmarks/ood_pipeline.py --layer penultimate --fit-samples 0 --reg-covar 1e-6  # the homework's own set-up
+    python benchmarks/ood_pipeline.py --layer hidden1 --fit-samples 4000 --reg-covar 1e-3  # the chapter's answer
     python benchmarks/ood_pipeline.py --cached --skip-sklearn --recipe adam   # quality only
 
-The defaults are the chapter's answer (``book/*/07_ood``): features of the first hidden
-layer before its ReLU (``--layer hidden1``), each mixture fitted on a seeded subset of
-4000 MNIST-train features (``--fit-samples``, the same subset on both sides; 0 = all
-48000), ``reg_covar=1e-3`` on standardised features. ``--cached`` loads the network and
-features from gmmlab's cache (times then exclude training: for quality numbers only).
+The defaults are the homework's own set-up, the exercise of issue 5: the penultimate
+layer's features (``--layer penultimate``), each mixture fitted on all 48000 MNIST-train
+features of the fitting split (``--fit-samples 0``; n > 0: a seeded subset of n, the same
+on both sides), ``reg_covar=1e-6`` on standardised features. The chapter's answer
+(``book/*/07_ood``, which reaches the quality target) uses the first hidden layer before
+its ReLU, 4000-sample fits and ``reg_covar=1e-3``; there training (the same code on both
+sides) dominates both pipelines. ``--cached`` loads the network and features from gmmlab's
+cache (times then exclude training: for quality numbers only).
 
 Target (issue 5): gmmlab's whole pipeline under 3 minutes on the 2-core machine, and at
-least 4x faster than the scikit-learn-based one.
+least 4x faster than the scikit-learn-based one. Measured (homework's set-up, idle 2-core
+machine): gmmlab 169.8 s, scikit-learn-based 995.9 s, 5.86x.
 """
 
 from __future__ import annotations
@@ -137,16 +140,16 @@ def report(res: dict) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--recipe", default="homework", choices=sorted(ood.RECIPES))
-    p.add_argument("--layer", default="hidden1", choices=["penultimate", "pre_activation", "hidden1"],
-                   help="features (default: the first hidden layer, as the chapter's answer)")
+    p.add_argument("--layer", default="penultimate", choices=["penultimate", "pre_activation", "hidden1"],
+                   help="features (default: the penultimate layer, as the homework; the chapter's answer: hidden1)")
     p.add_argument("--k", default=",".join(map(str, range(1, 21))), help="K values for gmmlab (default 1..20)")
     p.add_argument("--sklearn-k", default=None, help="K values for the sklearn side (default: same as --k)")
     p.add_argument("--skip-sklearn", action="store_true", help="run gmmlab's pipeline only")
     p.add_argument("--raw", action="store_true", help="fit on raw (not standardised) features")
-    p.add_argument("--reg-covar", type=float, default=1e-3)
-    p.add_argument("--fit-samples", type=int, default=4000,
+    p.add_argument("--reg-covar", type=float, default=1e-6, help="default 1e-6 (the chapter's answer: 1e-3)")
+    p.add_argument("--fit-samples", type=int, default=0,
                    help="fit each GMM on at most this many MNIST-train features (same subset on both sides; "
-                        "default 4000 as in the chapter; 0 = all 48000)")
+                        "default 0 = all 48000; the chapter's answer: 4000)")
     p.add_argument("--one-by-one", action="store_true",
                    help="gmmlab fits one K after the other (alternating with sklearn), not all K together")
     p.add_argument("--seed", type=int, default=0)
