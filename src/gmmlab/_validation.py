@@ -17,6 +17,7 @@ __all__ = [
     "NotFittedError",
     "check_data",
     "check_int",
+    "check_list",
     "check_positive_float",
     "check_random_state",
     "check_fitted",
@@ -77,6 +78,18 @@ def check_data(
         if name not in message:
             message = f"{name}: {message}"
         raise ValueError(message) from None
+
+
+def check_list(value, name: str, *, items: str, item: str) -> list:
+    """``value`` as a non-empty list: a TypeError if it is not a sequence of ``items``,
+    a ValueError if it holds no ``item``."""
+    try:
+        values = list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of {items}, got {type(value).__name__}") from None
+    if not values:
+        raise ValueError(f"{name} must contain at least one {item}")
+    return values
 
 
 def check_int(value, name: str, *, low: int | None = None, high: int | None = None) -> int:

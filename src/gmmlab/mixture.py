@@ -49,6 +49,7 @@ from ._validation import (
     check_data,
     check_fitted,
     check_int,
+    check_list,
     check_positive_float,
     check_random_state,
     to_numpy,
@@ -1236,12 +1237,7 @@ def fit_many(estimators, X):
     """
     if isinstance(estimators, GaussianMixture):
         raise TypeError("estimators must be a sequence of GaussianMixture, got a single GaussianMixture")
-    try:
-        estimators = list(estimators)
-    except TypeError:
-        raise TypeError(f"estimators must be a sequence of GaussianMixture, got {type(estimators).__name__}") from None
-    if not estimators:
-        raise ValueError("estimators must contain at least one GaussianMixture")
+    estimators = check_list(estimators, "estimators", items="GaussianMixture", item="GaussianMixture")
     for i, est in enumerate(estimators):
         if not isinstance(est, GaussianMixture):
             raise TypeError(f"estimators[{i}] must be a gmmlab GaussianMixture, got {type(est).__name__}")

@@ -77,7 +77,7 @@ import torch
 from torch import nn
 
 from . import metrics
-from ._validation import check_data, check_fitted, check_int, check_positive_float
+from ._validation import check_data, check_fitted, check_int, check_list, check_positive_float
 from .cache import array_digest, cache_dir, digest, read_entry, write_entry
 from .mixture import GaussianMixture, fit_many, reuse_features
 
@@ -789,12 +789,7 @@ def _split(n: int, validation_fraction: float, random_state: int) -> tuple[np.nd
 
 
 def _check_candidates(candidates) -> list[int]:
-    try:
-        cands = list(candidates)
-    except TypeError:
-        raise TypeError(f"candidates must be a sequence of integers, got {type(candidates).__name__}") from None
-    if not cands:
-        raise ValueError("candidates must contain at least one number of components")
+    cands = check_list(candidates, "candidates", items="integers", item="number of components")
     return [check_int(k, "candidates[i]", low=1) for k in cands]
 
 
@@ -875,8 +870,8 @@ def sweep_n_components(
     table = SweepTable()
     if fit_together and len(cands) > 1 and scorers[0].estimator in (None, GaussianMixture):
         t0 = time.perf_counter()
-        Z = scorers[0]._prepare(X_fit)[0]  # the same standardised features for every K
-        mixtures = fit_many([scorer._prepare(X_fit)[1] for scorer in scorers], Z)
+        Z, first = scorers[0]._prepare(X_fit)  # the same standardised features for every K
+        mixtures = fit_many([first] + [scorer._prepare(X_fit)[1] for scorer in scorers[1:]], Z)
         elapsed = time.perf_counter() - t0
         work = np.array([m.n_components * max(1, m.n_iter_) for m in mixtures], dtype=float)
         for scorer, mixture, share in zip(scorers, mixtures, work / work.sum()):
