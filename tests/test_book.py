@@ -7,7 +7,9 @@
 - a French chapter and its Portuguese twin run the same code (rule below);
 - every page links to its twin, and the table of contents lists both languages in parallel;
 - every chapter opens with the set-up cell that installs gmmlab where it is missing (Colab,
-  a fresh Jupyter), from the repository named in ``_config.yml``.
+  a fresh Jupyter), from the repository named in ``_config.yml``;
+- every cell that asserts a claim of the text is hidden from the reader (tag ``remove-cell``:
+  nbval still runs it, the HTML does not show it).
 
 **Same-code rule.** Two code cells are "the same code" when their Python token streams are
 identical once comments are dropped and the text of string literals is set aside. Inside
@@ -179,3 +181,28 @@ def test_toc_lists_both_languages_in_parallel():
     pages = {str(p.relative_to(ROOT).with_suffix("")) for p in PAGES}
     listed = {f for files in parts.values() for f in files}
     assert pages <= listed, f"pages missing from _toc.yml: {sorted(pages - listed)}"
+
+
+# -- claims are checked in hidden cells ---------------------------------------------------
+
+
+def asserts_in(source: str) -> int:
+    """Number of ``assert`` statements in a code cell (magics and comments ignored)."""
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    tokens = tokenize.generate_tokens(io.StringIO(code + "\n").readline)
+    return sum(tok.type == tokenize.NAME and tok.string == "assert" for tok in tokens)
+
+
+def test_asserts_in_rule():
+    assert asserts_in("x = 1\nassert x == 1, 'assert'") == 1
+    assert asserts_in("# assert nothing\nprint('assert')\nasserted = 2") == 0
+    assert asserts_in("for r in R:\n    assert r\n    assert not r is None") == 2
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=_rel)
+def test_assertion_cells_are_hidden(md):
+    shown = [
+        i for i, c in enumerate(jupytext.read(md).cells)
+        if c.cell_type == "code" and asserts_in(c.source) and "remove-cell" not in c.metadata.get("tags", ())
+    ]
+    assert not shown, f"{_rel(md)}: cell(s) {shown} assert a claim but are shown to the reader: tag them remove-cell"

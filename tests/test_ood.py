@@ -45,11 +45,52 @@ def test_mlp_is_the_homework_architecture():
     assert sum(p.numel() for p in model.parameters()) == 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10
     x = torch.rand(5, 28, 28)
     h = model.penultimate(x)
-    assert h.shape == (5, 64) and (h >= 0).all()
-    # penultimate = ReLU(pre_activation) and the logits are the last layer applied to it.
-    torch.testing.assert_close(h, torch.relu(model.pre_activation(x)))
-    torch.testing.assert_close(model.pre_activation(x), model.layers[2](torch.relu(model.hidden1(x))))
-    torch.testing.assert_close(model(x), model.layers[4](h))
+    assert h.shape == (5, 64)
+    # The homework's penultimate(x) is layers[:-2](x): Flatten, Linear, ReLU, Linear -- the
+    # second linear layer *before* its ReLU, so its values take both signs.
+    assert (h < 0).any() and (h > 0).any()
+    l1, l2, l3 = linears
+    torch.testing.assert_close(h, l2(torch.relu(l1(x.reshape(5, 784)))))
+    torch.testing.assert_close(model.hidden1(x), l1(x.reshape(5, 784)))
+    torch.testing.assert_close(model.penultimate_relu(x), torch.relu(h))
+    torch.testing.assert_close(model(x), l3(torch.relu(h)))
+
+
+class _HomeworkMLP(torch.nn.Module):
+    """The homework's own class, as handed out (Flatten inside the Sequential)."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers = torch.nn.Sequential(
+            torch.nn.Flatten(), torch.nn.Linear(784, 128), torch.nn.ReLU(),
+            torch.nn.Linear(128, 64), torch.nn.ReLU(), torch.nn.Linear(64, 10),
+        )
+
+    def forward(self, x):
+        return self.layers(x)
+
+    def penultimate(self, x):
+        return self.layers[:-2](x)
+
+
+def test_homework_state_dict_loads_and_gives_the_homework_layer():
+    torch.manual_seed(3)
+    theirs = _HomeworkMLP()
+    ours = ood.MLP()
+    ours.load_state_dict(theirs.state_dict())  # strict: same keys, same shapes
+    x = torch.rand(7, 28, 28)
+    with torch.no_grad():
+        torch.testing.assert_close(ours.penultimate(x), theirs.penultimate(x), rtol=0, atol=0)
+        torch.testing.assert_close(ours(x), theirs(x), rtol=0, atol=0)
+    feats = ood.extract_features(ours, x.numpy(), cache=False)
+    np.testing.assert_array_equal(feats, theirs.penultimate(x).detach().numpy().astype(np.float64))
+    # The post-ReLU values are a different layer: the check above can fail.
+    post = ood.extract_features(ours, x.numpy(), layer="penultimate_relu", cache=False)
+    assert (post >= 0).all() and not np.array_equal(post, feats)
+    # A state_dict of another layout is refused, not silently half-loaded.
+    wrong = {k.replace("layers.1.", "layers.0."): v for k, v in theirs.state_dict().items()}
+    with pytest.raises(RuntimeError):
+        ood.MLP().load_state_dict(wrong)
 
 
 # --- the original notebook's bug: features on 0..255 pixels ---------------------------
@@ -110,7 +151,7 @@ def test_training_learns_and_is_reproducible(mnist_small):
     assert (logits.argmax(axis=1) == test_y[:1000]).mean() > 0.75
     b = _train(images[:1000], labels[:1000], n_epochs=4, cache=False, recipe="adam")
     c = _train(images[:1000], labels[:1000], n_epochs=4, cache=False, recipe="adam", random_state=1)
-    wa, wb, wc = (m.layers[0].weight for m in (a, b, c))
+    wa, wb, wc = (m.layers[1].weight for m in (a, b, c))
     assert torch.equal(wa, wb) and not torch.equal(wa, wc)
 
 
@@ -119,7 +160,7 @@ def test_adam_recipe_differs_from_homework(mnist_small):
     hw = _train(images[:500], labels[:500], n_epochs=1, cache=False)
     ad = _train(images[:500], labels[:500], n_epochs=1, cache=False, recipe="adam")
     assert ad.recipe_["optimizer"] == "adam" and hw.recipe_["batch_size"] == 32
-    assert not torch.equal(hw.layers[0].weight, ad.layers[0].weight)
+    assert not torch.equal(hw.layers[1].weight, ad.layers[1].weight)
 
 
 # --- the cache ------------------------------------------------------------------
@@ -169,7 +210,7 @@ def test_truncated_cache_entries_are_recomputed(mnist_small, tiny_cache, monkeyp
     with pytest.warns(UserWarning, match="corrupt or truncated"):
         again = _train(images, labels)
     assert calls == [1]
-    assert torch.equal(again.layers[2].weight, first.layers[2].weight)  # same seed, same result
+    assert torch.equal(again.layers[3].weight, first.layers[3].weight)  # same seed, same result
     with pytest.warns(UserWarning, match="corrupt or truncated"):
         np.testing.assert_array_equal(ood.extract_features(again, images[:500]), feats)
     # The entries were rewritten whole: loading now is silent and needs no training.
@@ -431,3 +472,44 @@ def test_small_end_to_end_on_real_data(mnist_small):
     table = ood.sweep_n_components(train_f, [1, 2], features_in=f_in, features_out=f_out, estimator=SkGaussianMixture)
     # Even a briefly trained network separates digits from clothes better than chance.
     assert table.column("auroc").min() > 0.8
+
+
+# --- the submitted solution's sweep, replayed --------------------------------------
+
+
+def test_sklearn_start_replays_sklearns_fit():
+    from sklearn.mixture import GaussianMixture as SkGM
+
+    from gmmlab.mixture import GaussianMixture
+
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(c, s, (300, 4)) for c, s in [(0, 1.0), (4, 0.5), (-3, 2.0)]])
+    for k in (1, 2, 3, 5):
+        ours = GaussianMixture(k, random_state=0, **ood.sklearn_start(X, k, random_state=0)).fit(X)
+        theirs = SkGM(k, random_state=0).fit(X)
+        assert ours.n_iter_ == theirs.n_iter_
+        np.testing.assert_allclose(ours.means_, theirs.means_, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(ours.score_samples(X), theirs.score_samples(X), rtol=1e-9)
+    # Another seed is another start (the check can fail).
+    other = GaussianMixture(5, random_state=0, **ood.sklearn_start(X, 5, random_state=1)).fit(X)
+    assert not np.allclose(other.score_samples(X), SkGM(5, random_state=0).fit(X).score_samples(X))
+
+
+def test_replay_submission_rows():
+    from sklearn.mixture import GaussianMixture as SkGM
+
+    rng = np.random.default_rng(1)
+    train = np.concatenate([rng.normal(0, 1, (400, 3)), rng.normal(3, 1, (400, 3))])
+    t_in, t_out = rng.normal(0, 1, (200, 3)), rng.normal(8, 1, (100, 3))
+    rows = ood.replay_submission(train, [1, 2, 3], features_in=t_in, features_out=t_out)
+    assert [r["n_components"] for r in rows] == [1, 2, 3]
+    for r in rows:
+        sk = SkGM(r["n_components"], random_state=0).fit(train)
+        assert r["loglik_in"] == pytest.approx(sk.score(t_in), rel=1e-9)
+        assert r["delta"] == pytest.approx(sk.score(t_in) - sk.score(t_out), rel=1e-9)
+        assert r["bic"] == pytest.approx(sk.bic(train), rel=1e-9)
+        assert r["auroc"] > 0.99 and r["fpr95"] == 0.0
+    with pytest.raises(ValueError, match="features_out has 2 features"):
+        ood.replay_submission(train, [1], features_in=t_in, features_out=t_out[:, :2])
+    with pytest.raises(ValueError, match="candidates"):
+        ood.replay_submission(train[:5], [9], features_in=t_in, features_out=t_out)
