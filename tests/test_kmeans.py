@@ -333,6 +333,118 @@ def test_missing_data_without_nan_is_kmeans():
         np.testing.assert_array_equal(a.inertia_history_, b.cost_history_)
 
 
+def _observed_sq(X, centers):
+    """Brute force: sum over the observed coordinates of (x_o - mu_o)^2, for every row and center."""
+    return np.nansum((X[:, None, :] - centers[None]) ** 2, axis=-1)
+
+
+def test_missing_data_default_is_expected_cost_and_zero_filled_kmeans():
+    X = _with_missing(_blobs(), 0.3, seed=4)
+    default = MissingDataKMeans(6, c=2.0, random_state=5).fit(X)
+    assert MissingDataKMeans().distance == "expected"
+    explicit = MissingDataKMeans(6, c=2.0, distance="expected", random_state=5).fit(X)
+    zero_filled = KMeans(6, random_state=5).fit(np.nan_to_num(X))
+    for other in (explicit, zero_filled):
+        np.testing.assert_array_equal(default.labels_, other.labels_)
+        np.testing.assert_array_equal(default.cluster_centers_, other.cluster_centers_)
+    assert default.cost_ == pytest.approx(zero_filled.inertia_ + 2.0 * np.isnan(X).sum(), rel=1e-12)
+
+
+def test_submitted_rule_one_iteration_from_the_formula():
+    X = _with_missing(_anisotropic(), 0.3, seed=2)
+    init = np.nan_to_num(X[:3])
+    m = MissingDataKMeans(3, c=0.5, distance="submitted", init=init, max_iter=1).fit(X)
+    # Assignment on the observed coordinates only; update: per-coordinate mean of the observed values.
+    z = _observed_sq(X, init).argmin(1)
+    expected = np.array([np.nanmean(X[z == k], axis=0) for k in range(3)])
+    np.testing.assert_allclose(m.cluster_centers_, expected, rtol=1e-12)
+    # ... which is not the update of cost (2) (observed sum / cluster size).
+    assert not np.allclose(m.cluster_centers_, [np.nansum(X[z == k], axis=0) / (z == k).sum() for k in range(3)])
+    np.testing.assert_array_equal(m.predict(X), _observed_sq(X, m.cluster_centers_).argmin(1))
+    np.testing.assert_allclose(m.transform(X[:20]) ** 2, _observed_sq(X[:20], m.cluster_centers_)
+                               + 0.5 * np.isnan(X[:20]).sum(1)[:, None], rtol=1e-10, atol=1e-10)
+
+
+def test_submitted_rule_in_chunks_and_threads_on_mnist(mnist_subset):
+    # 784 features: several chunks of rows, shared among threads; one iteration against the formula.
+    X = _with_missing(mnist_subset[0], 0.3, seed=9)
+    init = np.nan_to_num(X[:10])
+    m = MissingDataKMeans(10, distance="submitted", init=init, max_iter=1).fit(X)
+    D = np.stack([np.nansum((X - c) ** 2, axis=1) for c in init], axis=1)
+    z = D.argmin(1)
+    expected = np.array([np.nanmean(X[z == k], axis=0) for k in range(10)])
+    np.testing.assert_allclose(m.cluster_centers_, np.where(np.isnan(expected), init, expected), rtol=1e-9, atol=1e-12)
+    assert m.cost_history_[0] == pytest.approx(D.min(1).sum() + np.isnan(X).sum(), rel=1e-9)
+
+
+def test_submitted_rule_is_kmeans_on_the_observed_coordinates():
+    # Columns 3 and 4 missing everywhere: the submitted rule is K-means on columns 0-2 ...
+    X = _blobs()
+    X[:, 3:] = np.nan
+    init = X[[0, 500, 1000, 1500, 2000, 2500]].copy()
+    init[:, 3:] = 7.0
+    sub = MissingDataKMeans(6, distance="submitted", init=init, tol=0).fit(X)
+    ref = KMeans(6, init=init[:, :3], tol=0).fit(X[:, :3])
+    np.testing.assert_array_equal(sub.labels_, ref.labels_)
+    np.testing.assert_allclose(sub.cluster_centers_[:, :3], ref.cluster_centers_, rtol=1e-10)
+    np.testing.assert_array_equal(sub.cluster_centers_[:, 3:], 7.0)  # never observed: kept
+    assert sub.cost_ == pytest.approx(ref.inertia_ + 1.0 * X[:, 3:].size, rel=1e-10)
+    # ... while cost (2) pulls the centers' never-observed coordinates to 0.
+    exp = MissingDataKMeans(6, distance="expected", init=init, tol=0).fit(X)
+    np.testing.assert_array_equal(exp.cluster_centers_[:, 3:], 0.0)
+
+
+def test_submitted_rule_ignores_the_centers_missing_coordinates():
+    X = _with_missing(_blobs(), 0.4, seed=6)
+    m = MissingDataKMeans(6, c=1.0, distance="submitted", random_state=0).fit(X)
+    rows = np.flatnonzero(np.isnan(X[:, 2]))
+    D = m.transform(X[rows])
+    E = m.expected_sq_distances(X[rows])
+    m.cluster_centers_ = m.cluster_centers_.copy()
+    m.cluster_centers_[:, 2] = np.random.default_rng(0).normal(0.0, 50.0, 6)
+    np.testing.assert_allclose(m.transform(X[rows]), D, rtol=1e-12)  # mu_m plays no role ...
+    assert not np.allclose(m.expected_sq_distances(X[rows]), E)  # ... in cost (2) it does
+
+
+def test_submitted_rule_cost_never_increases_and_is_its_own_criterion():
+    X = _with_missing(_blobs(), 0.4, seed=3)
+    m = MissingDataKMeans(6, c=1.5, distance="submitted", init="random", random_state=1, tol=0).fit(X)
+    h = m.cost_history_
+    assert m.n_iter_ > 2
+    assert np.all(np.diff(h) <= 1e-10 * h[:-1])
+    mu = m.cluster_centers_[m.labels_]
+    assert m.cost_ == pytest.approx(np.nansum((X - mu) ** 2) + 1.5 * np.isnan(X).sum(), rel=1e-10)
+    assert m.score(X) == pytest.approx(-m.cost_, rel=1e-10)
+
+
+def test_submitted_rule_starts_where_the_expected_one_does():
+    X = _with_missing(_blobs(), 0.3, seed=7)
+    init0, _ = kmeans_plusplus(np.nan_to_num(X), 6, random_state=2)
+    seeded = MissingDataKMeans(6, distance="submitted", random_state=2).fit(X)
+    given = MissingDataKMeans(6, distance="submitted", init=init0).fit(X)
+    np.testing.assert_array_equal(seeded.labels_, given.labels_)
+    for kwargs in ({"random_state": 3}, {"init": "random", "random_state": 0, "n_init": 2}):  # no NaN: KMeans
+        a = KMeans(6, **kwargs).fit(_blobs())
+        b = MissingDataKMeans(6, distance="submitted", **kwargs).fit(_blobs())
+        np.testing.assert_array_equal(a.labels_, b.labels_)
+        np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-10)
+
+
+def test_submitted_rule_reseeds_an_empty_cluster():
+    X = _with_missing(_blobs(), 0.2, seed=8)
+    init = np.nan_to_num(X[:6])
+    init[5] = 1e6  # nobody's nearest center
+    m = MissingDataKMeans(6, distance="submitted", init=init).fit(X)
+    assert np.isfinite(m.cluster_centers_).all()
+    assert np.bincount(m.labels_, minlength=6).min() > 0
+
+
+def test_docstring_examples():
+    import doctest
+
+    assert doctest.testmod(km_module, extraglobs={"np": np}).failed == 0
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -366,6 +478,9 @@ def test_missing_data_without_nan_is_kmeans():
         (lambda X: MissingDataKMeans(2).fit(np.vstack([X, [np.inf, 1.0]])), "X"),
         (lambda X: MissingDataKMeans(2, init=np.zeros((2, 3))).fit(X), "init"),
         (lambda X: MissingDataKMeans(0).fit(X), "n_clusters"),
+        (lambda X: MissingDataKMeans(2, distance="observed").fit(X), "distance"),
+        (lambda X: MissingDataKMeans(2, distance=None).fit(X), "distance"),
+        (lambda X: MissingDataKMeans(2, distance="submitted", device="cpu").fit(X), "device"),
     ],
 )
 def test_bad_input(make, match):

@@ -490,6 +490,16 @@ def class_means(X, y):
 # ---------------------------------------------------------------------------
 
 
+def _initial_centers(init, Xc, x_sq, mean, n_clusters: int, rng):
+    """Initial centers of one run, on data ``Xc`` centred on ``mean`` (validated ``init``)."""
+    if isinstance(init, str) and init == "k-means++":
+        return _kmeans_plusplus(Xc, n_clusters, rng, x_sq)[0]
+    if isinstance(init, str):  # "random"
+        seeds = rng.choice(Xc.shape[0], size=n_clusters, replace=False, p=np.ones(Xc.shape[0]) / Xc.shape[0])
+        return Xc[seeds]
+    return init - mean
+
+
 def _check_device(device):
     if device is None:
         return None
@@ -631,13 +641,7 @@ class KMeans:
         tol_abs = float(x_sq.sum(dtype=np.float64)) / X.size * tol
         best = None
         for _ in range(n_init):
-            if isinstance(init, str) and init == "k-means++":
-                centers, _ = _kmeans_plusplus(Xc, n_clusters, rng, x_sq)
-            elif isinstance(init, str):  # "random"
-                seeds = rng.choice(Xc.shape[0], size=n_clusters, replace=False, p=np.ones(Xc.shape[0]) / Xc.shape[0])
-                centers = Xc[seeds]
-            else:
-                centers = init - mean
+            centers = _initial_centers(init, Xc, x_sq, mean, n_clusters, rng)
             if device is None:
                 run = _lloyd(Xc, centers, max_iter=max_iter, tol=tol_abs, x_sq=x_sq)
             else:
@@ -703,6 +707,106 @@ class KMeans:
         return -_exact_inertia(X, C, labels)
 
 
+def _observed_sq_distances(A, W, a_sq, centers) -> np.ndarray:
+    """``sum_{o observed} (x_o - mu_o)^2`` for every row and center: the submitted rule's distance.
+
+    ``A`` is the data with 0 at missing entries, ``W`` the 0/1 mask of observed entries
+    (same dtype), ``a_sq`` the squared row norms of ``A``. The expansion is
+    ``||A||^2 - 2 A.mu + W.mu^2``: a center's coordinates at a point's missing entries
+    never enter its distance.
+    """
+    d2 = a_sq[:, None] - 2.0 * (A @ centers.T) + W @ (centers * centers).T
+    return np.maximum(d2, 0.0)
+
+
+def _observed_assign(A, W, a_sq, centers, *, pool, sums: bool = True, chunk_size: int | None = None):
+    """Assignment step of the submitted rule, chunk by chunk (chunks shared among threads).
+
+    Returns ``labels``, the observed squared distance of each row to its center and,
+    with ``sums=True``, per cluster and coordinate the sum (float64, (K, d)) and the
+    number (float64, (K, d)) of the observed values.
+    """
+    n, d = A.shape
+    k = centers.shape[0]
+    chunk_size = chunk_size or _chunk_rows(d)
+    centers_m2, centers_sq = -2.0 * centers, centers * centers
+    labels = np.empty(n, dtype=np.int64)
+    best = np.empty(n, dtype=np.float64)
+
+    def work(block):
+        lo, hi = block
+        total = np.zeros((k, d), dtype=np.float64) if sums else None
+        seen = np.zeros((k, d), dtype=np.float64) if sums else None
+        onehots = {}
+        for start in range(lo, hi, chunk_size):
+            stop = min(start + chunk_size, hi)
+            Ac, Wc = A[start:stop], W[start:stop]
+            dist = Ac @ centers_m2.T
+            dist += Wc @ centers_sq.T  # -2 x.mu + sum over observed coordinates of mu^2
+            lab = dist.argmin(axis=1)
+            labels[start:stop] = lab
+            best[start:stop] = dist[np.arange(lab.size), lab] + a_sq[start:stop]
+            if sums:
+                onehot_t = onehots.get(stop - start)
+                if onehot_t is None:
+                    onehot_t = onehots[stop - start] = _onehot_t(k, stop - start, A.dtype)
+                onehot_t.indices[:] = lab
+                total += onehot_t @ Ac
+                seen += onehot_t @ Wc
+        return total, seen
+
+    n_chunks = -(-n // chunk_size)
+    n_workers = min(pool.n_threads, n_chunks)
+    bounds = [min(n, chunk_size * (n_chunks * w // n_workers)) for w in range(n_workers + 1)]
+    parts = pool.map(work, list(zip(bounds[:-1], bounds[1:])))
+    np.maximum(best, 0.0, out=best)
+    if not sums:
+        return labels, best
+    return labels, best, sum(p[0] for p in parts), sum(p[1] for p in parts)
+
+
+def _observed_lloyd(A, W, centers, *, max_iter: int, tol: float):
+    """Lloyd's iteration of the submitted rule (``MissingDataKMeans(distance="submitted")``).
+
+    ``A`` is the data with 0 at missing entries, ``W`` the 0/1 mask of observed entries
+    (same dtype). Assignment: nearest center on the observed coordinates
+    (:func:`_observed_sq_distances`). Update: each coordinate of a center is the mean of
+    the cluster's observed values of that coordinate (a coordinate that no point of the
+    cluster observes keeps its value). Stopping rules as :func:`_lloyd`. Returns
+    ``centers, labels, observed_cost, n_iter, history``.
+    """
+    k = centers.shape[0]
+    a_sq = _row_norms_sq(A).astype(np.float64)
+    history, labels_old, converged_strictly = [], None, False
+    with _ChunkPool() as pool:
+        for it in range(max_iter):
+            labels, best, sums, seen = _observed_assign(A, W, a_sq, centers, pool=pool)
+            history.append(float(best.sum()))
+            empty = np.flatnonzero(np.bincount(labels, minlength=k) == 0)
+            if empty.size:  # an empty cluster takes the farthest point (ties by index), as in _relocate_empty
+                for k_new, i in zip(empty, np.argsort(-best, kind="stable")):
+                    sums[labels[i]] -= A[i]
+                    seen[labels[i]] -= W[i]
+                    sums[k_new], seen[k_new] = A[i], W[i]
+            new_centers = np.where(seen > 0, sums / np.maximum(seen, 1.0), centers).astype(A.dtype, copy=False)
+            shift = float(((new_centers - centers) ** 2).sum(dtype=np.float64))
+            centers = new_centers
+            if labels_old is not None and np.array_equal(labels, labels_old):
+                converged_strictly = True
+                break
+            if shift <= tol:
+                break
+            labels_old = labels
+        if not converged_strictly:
+            labels, _ = _observed_assign(A, W, a_sq, centers, pool=pool, sums=False)
+    cost = 0.0
+    for start in range(0, A.shape[0], CHUNK_SIZE):
+        rows = slice(start, start + CHUNK_SIZE)
+        diff = (A[rows] - centers[labels[rows]]) * W[rows]
+        cost += float(np.einsum("ij,ij->", diff, diff, dtype=np.float64))
+    return centers, labels, cost, it + 1, np.asarray(history)
+
+
 class MissingDataKMeans(KMeans):
     """K-means for data with missing entries (NaN), the homework's cost (2).
 
@@ -725,17 +829,36 @@ class MissingDataKMeans(KMeans):
     n_clusters : int
     c : float > 0
         Variance of the prior ``N(0, c)`` of a missing coordinate.
+    distance : {"expected", "submitted"}
+        ``"expected"`` (default): the homework's cost (2), as above.
+        ``"submitted"``: the rule of the submitted solution of the homework, which
+        exists so that the chapter can run it beside the correct one. A point goes
+        to the center that minimises ``sum_{o in O} (x_o - mu_o)^2 + c |M|`` (the
+        term ``sum_{m in M} mu_m^2`` is dropped; ``c |M|`` is the same for every
+        center, so only the observed coordinates matter), and each coordinate of a
+        center becomes the mean of the cluster's observed values of that coordinate,
+        divided by the number of points of the cluster that observe it (a coordinate
+        that none of them observes keeps its value). This is K-means on the observed
+        coordinates: each step lowers ``sum_n sum_{o in O_n} (x_no - mu_{z_n o})^2``,
+        not cost (2). With no NaN it is :class:`KMeans` too. Runs on numpy only
+        (``device`` must be None).
     init, n_init, max_iter, tol, random_state, device
-        As in :class:`KMeans` (k-means++ and ``tol`` use the zero-filled data).
+        As in :class:`KMeans` (k-means++ and ``tol`` use the zero-filled data, so
+        both values of ``distance`` start from the same centers for the same seed).
 
     Attributes
     ----------
     cluster_centers_, labels_, n_iter_
         As in :class:`KMeans`.
     cost_ : float
-        Final value of cost (2) (``inertia_`` is the same number).
+        Final value of the cost that the iterations lower (``inertia_`` is the same
+        number): cost (2) for ``distance="expected"``; for ``"submitted"``, the
+        observed squared distances plus ``c * n_missing_``. Cost (2) of any fitted
+        centers and labels follows from :meth:`expected_sq_distances`.
     cost_history_ : ndarray of shape (n_iter_,)
-        Cost (2) at the assignment step of each iteration (non-increasing).
+        That cost at the assignment step of each iteration (non-increasing).
+    n_missing_ : int
+        Number of missing entries of the training data.
 
     Examples
     --------
@@ -745,6 +868,16 @@ class MissingDataKMeans(KMeans):
     ([0, 0, 1, 0], [[0.0, 0.6666666666666666], [4.0, 0.0]])
     >>> round(km.cost_, 4)  # 2/3^2 + 1 (row 0) + 1/9 (row 1) + 0 + 1 + 1/9 (row 3)
     2.6667
+
+    The submitted rule compares a point with the centers on its observed entries only:
+
+    >>> X = np.array([[0.0, np.nan], [0.0, 1.0], [4.0, 0.0], [np.nan, 0.25]])
+    >>> init = np.array([[0.0, 1.0], [4.0, 0.0]])
+    >>> MissingDataKMeans(2, init=init).fit(X).labels_.tolist()  # row 3: 0.75^2 + 0^2 < 0.25^2 + 4^2
+    [0, 0, 1, 0]
+    >>> sub = MissingDataKMeans(2, distance="submitted", init=init).fit(X)
+    >>> sub.labels_.tolist(), sub.cluster_centers_.tolist()  # row 3: 0.25^2 < 0.75^2
+    ([0, 0, 1, 1], [[0.0, 1.0], [4.0, 0.125]])
     """
 
     def __init__(
@@ -752,6 +885,7 @@ class MissingDataKMeans(KMeans):
         n_clusters: int = 8,
         *,
         c: float = 1.0,
+        distance: str = "expected",
         init: Any = "k-means++",
         n_init: int = 1,
         max_iter: int = 300,
@@ -763,6 +897,14 @@ class MissingDataKMeans(KMeans):
             n_clusters, init=init, n_init=n_init, max_iter=max_iter, tol=tol, random_state=random_state, device=device
         )
         self.c = c
+        self.distance = distance
+
+    def _check_distance(self) -> str:
+        if not isinstance(self.distance, str) or self.distance not in ("expected", "submitted"):
+            raise ValueError(f"distance must be 'expected' or 'submitted', got {self.distance!r}")
+        if self.distance == "submitted" and self.device is not None:
+            raise ValueError(f"device must be None with distance='submitted' (numpy only), got {self.device!r}")
+        return self.distance
 
     @staticmethod
     def _fill_missing(X):
@@ -784,6 +926,8 @@ class MissingDataKMeans(KMeans):
     def fit(self, X, y=None):
         """Compute the clustering of ``X`` (NaN marks a missing entry)."""
         c = check_positive_float(self.c, "c")
+        if self._check_distance() == "submitted":
+            return self._fit_submitted(X, c)
         X, n_missing = self._fill_missing(X)
         super().fit(X)  # K-means on the zero-filled data ...
         self.n_missing_ = int(n_missing.sum())
@@ -794,8 +938,39 @@ class MissingDataKMeans(KMeans):
         self.inertia_history_ = self.cost_history_
         return self
 
+    def _fit_submitted(self, X, c: float):
+        """``fit`` for ``distance="submitted"``: same initial centers, the submitted iteration."""
+        observed = ~np.isnan(check_data(X, name="X", allow_nan=True))
+        X, n_missing = self._fill_missing(X)
+        n_clusters, n_init, max_iter, tol, init = self._check_params(X)
+        rng = check_random_state(self.random_state)
+        mean = X.mean(axis=0)  # as KMeans.fit does with the zero-filled data
+        Xc = X - mean
+        x_sq = _row_norms_sq(Xc)
+        tol_abs = float(x_sq.sum(dtype=np.float64)) / X.size * tol
+        W = observed.astype(X.dtype)
+        A = Xc * W  # observed entries (shifted by ``mean``); 0 at missing ones
+        best = None
+        for _ in range(n_init):
+            centers = _initial_centers(init, Xc, x_sq, mean, n_clusters, rng)
+            run = _observed_lloyd(A, W, centers, max_iter=max_iter, tol=tol_abs)
+            if best is None or run[2] < best[2]:
+                best = run
+        centers, labels, cost, n_iter, history = best
+        self.n_missing_ = int(n_missing.sum())
+        extra = c * self.n_missing_
+        self.cluster_centers_ = (centers + mean).astype(X.dtype, copy=False)
+        self.labels_ = labels
+        self.cost_ = self.inertia_ = cost + extra
+        self.cost_history_ = self.inertia_history_ = history + extra
+        self.n_iter_ = n_iter
+        self.n_features_in_ = X.shape[1]
+        return self
+
     def expected_sq_distances(self, X) -> np.ndarray:
         """Expected squared distance (cost (2)) from each row of ``X`` to each center.
+
+        The same formula whatever ``distance`` was used to fit the centers.
 
         Returns
         -------
@@ -809,10 +984,30 @@ class MissingDataKMeans(KMeans):
         d2 = _row_norms_sq(Xf)[:, None] - 2.0 * (Xf @ C.T) + _row_norms_sq(C)[None, :]
         return np.maximum(d2, 0.0) + c * n_missing[:, None]
 
+    def _rule_sq_distances(self, X) -> np.ndarray:
+        """The distances the fitted rule assigns by: cost (2), or the submitted rule's."""
+        if self._check_distance() == "expected":
+            return self.expected_sq_distances(X)
+        c = check_positive_float(self.c, "c")
+        check_fitted(self, "cluster_centers_")
+        X = check_data(X, name="X", allow_nan=True)
+        W = (~np.isnan(X)).astype(X.dtype)
+        Xf, n_missing = self._fill_missing(X)
+        self._check_n_features(Xf)
+        C = self.cluster_centers_.astype(Xf.dtype, copy=False)
+        d2 = _observed_sq_distances(Xf, W, _row_norms_sq(Xf).astype(np.float64), C)
+        return d2 + c * n_missing[:, None]
+
+    def predict(self, X) -> np.ndarray:
+        """Index of the nearest center of each row of ``X`` by the fitted rule (``distance``)."""
+        if self._check_distance() == "expected":
+            return super().predict(X)
+        return self._rule_sq_distances(X).argmin(axis=1)
+
     def transform(self, X) -> np.ndarray:
-        """Square root of :meth:`expected_sq_distances`."""
-        return np.sqrt(self.expected_sq_distances(X))
+        """Square root of the rule's squared distances (:meth:`expected_sq_distances` by default)."""
+        return np.sqrt(self._rule_sq_distances(X))
 
     def score(self, X, y=None) -> float:
-        """Opposite of cost (2) of ``X`` for the fitted centers."""
-        return -float(self.expected_sq_distances(X).min(axis=1).sum())
+        """Opposite of the rule's cost of ``X`` for the fitted centers (cost (2) by default)."""
+        return -float(self._rule_sq_distances(X).min(axis=1).sum())
