@@ -1,0 +1,50 @@
+"""Numbers as the book's French and Portuguese prose writes them.
+
+Both languages write a decimal comma (0,98), a true minus sign (−287,0) and group
+thousands with a narrow no-break space (60 000). Chapters glue such strings into their
+prose (``glue("auroc", number(0.9842, ".4f"), display=False)``); printed code output
+keeps Python's decimal point. Used by the out-of-distribution chapter (``book/*/07_ood``).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+__all__ = ["number"]
+
+_NNBSP = "\u202f"
+_MINUS = "\u2212"
+
+
+def number(value, spec: str = "") -> str:
+    """``value`` formatted with the format ``spec``, with a decimal comma.
+
+    Parameters
+    ----------
+    value : real number (int, float, numpy scalar; not bool)
+    spec : str
+        A format specification as for :func:`format` (e.g. ``".4f"``, ``".1f"``, ``",d"``);
+        a ``,`` or ``_`` grouping option groups thousands with a narrow no-break space.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> number(0.98416, ".4f")
+    '0,9842'
+    >>> number(-287.04, ".1f")
+    '−287,0'
+    >>> number(60000, ",d") == "60\\u202f000"
+    True
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"value must be a real number, got {type(value).__name__}")
+    if not isinstance(spec, str):
+        raise TypeError(f"spec must be a format specification string, got {type(spec).__name__}")
+    try:
+        text = format(value, spec.replace(",", "_"))
+    except ValueError as err:
+        raise ValueError(f"spec {spec!r} is not a valid format for {value!r}: {err}") from None
+    return text.replace(".", ",").replace("_", _NNBSP).replace("-", _MINUS)

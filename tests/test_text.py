@@ -1,0 +1,28 @@
+import numpy as np
+import pytest
+
+from gmmlab.text import number
+
+
+def test_decimal_comma_minus_and_grouping():
+    assert number(0.98416, ".4f") == "0,9842"
+    assert number(np.float64(95.55), ".2f") == "95,55"
+    assert number(-287.04, ".1f") == "\u2212287,0"
+    assert number(60000, ",d") == "60\u202f000"
+    assert number(19304.0, ",.0f") == "19\u202f304"
+    assert number(7) == "7"
+    # The point really is replaced: the check can fail.
+    assert "." not in number(1 / 3, ".6f")
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, True, 1j, [1.0]])
+def test_bad_value(bad):
+    with pytest.raises(TypeError, match="value must be a real number"):
+        number(bad, ".2f")
+
+
+def test_bad_spec():
+    with pytest.raises(ValueError, match="spec 'q' is not a valid format"):
+        number(1.5, "q")
+    with pytest.raises(TypeError, match="spec must be"):
+        number(1.5, 2)
