@@ -281,3 +281,24 @@ def test_kmeans_figures_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
     plt.close("all")
+
+
+def test_book_style_writes_decimal_commas():
+    import matplotlib.pyplot as plt
+
+    from gmmlab.plotting import DecimalCommaFormatter, use_book_style
+
+    use_book_style()
+    fig, ax = plt.subplots()
+    ax.plot([0.0, 0.5, 1.5], [2e-3, 1e-3, 2.5e-3])
+    fig.canvas.draw()
+    xt = [t.get_text() for t in ax.get_xticklabels()]
+    yt = [t.get_text() for t in ax.get_yticklabels()]
+    assert isinstance(ax.xaxis.get_major_formatter(), DecimalCommaFormatter)
+    assert any("," in t for t in xt) and not any("." in t for t in xt + yt), (xt, yt)
+    assert "0,4" in xt and "\u22120,2" in xt
+    # An axis given its own formatter keeps it.
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.1f}"))
+    fig.canvas.draw()
+    assert all("." in t for t in (t.get_text() for t in ax.get_yticklabels()) if t)
+    plt.close(fig)

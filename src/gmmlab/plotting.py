@@ -2,7 +2,8 @@
 
 Every chapter calls :func:`use_book_style` in its first code cell, so that fonts,
 sizes and colours agree across pages and figures render byte-identically from one
-run to the next (fixed DPI, no timestamps in the files).
+run to the next (fixed DPI, no timestamps in the files), and so that tick labels carry
+the decimal comma of both the book's languages (:class:`DecimalCommaFormatter`).
 
 Used by every chapter, first by "Données : MNIST et FashionMNIST" /
 "Dados: MNIST e FashionMNIST" (``book/*/01_data``).
@@ -14,9 +15,11 @@ from collections.abc import Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import matplotlib.scale
+import matplotlib.ticker
 import numpy as np
 
-__all__ = ["BOOK_STYLE", "use_book_style", "show_images"]
+__all__ = ["BOOK_STYLE", "DecimalCommaFormatter", "use_book_style", "show_images"]
 
 #: rcParams applied by :func:`use_book_style`.
 BOOK_STYLE: dict = {
@@ -39,13 +42,46 @@ BOOK_STYLE: dict = {
 }
 
 
-def use_book_style() -> None:
-    """Apply the book's matplotlib style (:data:`BOOK_STYLE`) and PNG inline output.
+class DecimalCommaFormatter(matplotlib.ticker.ScalarFormatter):
+    """matplotlib's default tick formatter, with a decimal comma (0,5 instead of 0.5).
 
-    Also removes the volatile metadata (creation date) that matplotlib writes into
-    saved files, so that a figure is byte-identical from one run to the next.
+    French and Portuguese both write a decimal comma; :func:`use_book_style` makes this
+    the major formatter of every linear axis, so the twins' figures need no code of
+    their own for it.
+    """
+
+    def __call__(self, x, pos=None):
+        return _comma(super().__call__(x, pos), self._useMathText)
+
+    def get_offset(self):
+        return _comma(super().get_offset(), self._useMathText)
+
+    def format_data_short(self, value):
+        return _comma(super().format_data_short(value), False)
+
+
+def _comma(text: str, mathtext: bool) -> str:
+    return text.replace(".", "{,}" if mathtext else ",")
+
+
+_linear_defaults = matplotlib.scale.LinearScale.set_default_locators_and_formatters
+
+
+def _linear_defaults_with_comma(self, axis):
+    _linear_defaults(self, axis)
+    axis.set_major_formatter(DecimalCommaFormatter())
+
+
+def use_book_style() -> None:
+    """Apply the book's matplotlib style (:data:`BOOK_STYLE`), decimal commas and PNG output.
+
+    Linear axes created afterwards get :class:`DecimalCommaFormatter` as their major
+    tick formatter (an axis given another formatter keeps it). Also removes the
+    volatile metadata (creation date) that matplotlib writes into saved files, so that
+    a figure is byte-identical from one run to the next.
     """
     mpl.rcParams.update(BOOK_STYLE)
+    matplotlib.scale.LinearScale.set_default_locators_and_formatters = _linear_defaults_with_comma
     try:  # inside Jupyter: PNG output (what nbval and the book store)
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
