@@ -181,7 +181,13 @@ def spelling_errors(
     return bad
 
 
-_DECIMAL_POINT = re.compile(r"(?<![\w.])\d+\.\d+(?!\w|\.\d)")
+_REFERENCE = re.compile(
+    r"(?:(?:§|\b(?:figures?|figuras?|fig\.|sections?|seções|seção|chapitres?|capítulos?|équations?|equações|"
+    r"equação|éq\.|eq\.|eqs\.|exercices?|exercícios?|tables?|tabelas?|théorèmes?|teoremas?))[\s\u00a0\u202f]*"
+    r"|\d+(?:\.\d+)+(?:–|-|, | et | e | à | a ))$",
+    re.IGNORECASE,
+)
+_DECIMAL_POINT = re.compile(r"(?<![\w.])\d+(?:\.\d+)+(?!\w|\.\d)")
 
 
 def typography_errors(text: str, lang: str) -> list[tuple[int, str]]:
@@ -189,8 +195,13 @@ def typography_errors(text: str, lang: str) -> list[tuple[int, str]]:
     bad = []
     for n, raw in prose(text):
         line = strip_markup(raw)
-        if _DECIMAL_POINT.search(line):
-            bad.append((n, f"decimal point in {_DECIMAL_POINT.search(line).group(0)!r}: write a decimal comma"))
+        for m in _DECIMAL_POINT.finditer(line):
+            if lang == "pt" and re.fullmatch(r"[1-9]\d{0,2}(\.\d{3})+", m.group(0)):
+                continue  # Brazilian thousands: 60.000
+            if _REFERENCE.search(line[: m.start()]):
+                continue  # a figure, section or equation number: « figure 9.8 », « §9.2 »
+            bad.append((n, f"decimal point in {m.group(0)!r}: write a decimal comma"))
+            break
         if lang == "fr":
             for m in re.finditer(r"(\S)?([ \u00a0]?)([;!?%])", line):
                 before, space, sign = m.groups()

@@ -1,0 +1,111 @@
+"""The book's two languages stay native: Hunspell spelling and typography, per page.
+
+Every chapter, preface and glossary page of ``book/fr`` and ``book/pt`` is checked (see
+``tests/language.py`` for what counts as prose). A word that neither Hunspell's
+dictionary of the page's language (Debian's ``hunspell-fr``, ``hunspell-pt-br``, read
+through ``pyenchant``) nor the project's word list ``tests/wordlists/<lang>.txt`` knows
+fails with its file and line; so does a typographic fault. Technical terms go into the
+word list; everything else is corrected in the page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from language import spelling_errors, typography_errors
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = sorted((ROOT / "book").glob("[fp][rt]/*.md"))
+
+
+def _rel(p: Path) -> str:
+    return str(p.relative_to(ROOT))
+
+
+def test_there_are_pages_in_both_languages():
+    assert {p.parent.name for p in PAGES} == {"fr", "pt"}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_rel)
+def test_spelling(page):
+    # A glossary's table gives each term in the three languages: only the page's column is checked.
+    columns = {0, 3} if page.stem == "glossary" else None
+    bad = spelling_errors(page.read_text(encoding="utf-8"), page.parent.name, table_columns=columns)
+    assert not bad, "unknown words (fix them, or add a technical term to tests/wordlists/):\n" + "\n".join(
+        f"{_rel(page)}:{n}: {w}" for n, w in bad
+    )
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_rel)
+def test_typography(page):
+    bad = typography_errors(page.read_text(encoding="utf-8"), page.parent.name)
+    assert not bad, "typography:\n" + "\n".join(f"{_rel(page)}:{n}: {msg}" for n, msg in bad)
+
+
+# -- the checks can fail ----------------------------------------------------------------
+
+BAD_FR = """---
+kernelspec: {}
+---
+
+# Un titre : mal espacé
+
+La vraisemblence augmente ; vraiment ? Oui ! Elle vaut 0.98, soit 98 % sur 60 000 points.
+On dit « features » sans espaces : «mot».
+
+```{code-cell} ipython3
+x = "texte ; ignoré : 0.5 motinconnu"
+```
+
+$$
+\\mathrm{motinconnu} : x
+$$
+"""
+
+GOOD_FR = (
+    "# Un titre\u00a0: bien espacé\n\n"
+    "La vraisemblance augmente\u202f; vraiment\u202f? Oui\u202f! Elle vaut 0,98, soit 98\u202f% sur "
+    "60\u202f000 points, $a : b$ et `x ; y` mis à part.\n«\u00a0mot\u00a0»\n"
+)
+
+BAD_PT = """# Um título
+
+A verossimilhansa do centróide cresce 95 % « assim », segundo a lei normal, e vale 0.5.
+"""
+
+GOOD_PT = "# Um título\n\nA verossimilhança do centroide cresce 95%, “assim”, e vale 0,5 em 60.000 pontos; segundo a distribuição normal.\n"
+
+
+def test_french_checks_catch_a_bad_sample():
+    typo = typography_errors(BAD_FR, "fr")
+    lines = {n for n, _ in typo}
+    assert {5, 7, 8} <= lines and not lines & {11, 15}, typo
+    messages = " ".join(m for _, m in typo)
+    for expected in ["U+202F) before", "U+00A0) before", "decimal point", "thousands", "« » need"]:
+        assert expected in messages, (expected, typo)
+    assert ("vraisemblence" in {w for _, w in spelling_errors(BAD_FR, "fr")})
+    assert "motinconnu" not in {w for _, w in spelling_errors(BAD_FR, "fr")}
+    assert typography_errors(GOOD_FR, "fr") == [] and spelling_errors(GOOD_FR, "fr") == []
+    # Figure, section and equation numbers are not decimals.
+    assert typography_errors("Voir la figure 9.8, le §9.2, le § 9.3 et les équations 9.14 à 9.22.\n", "fr") == []
+
+
+def test_portuguese_checks_catch_a_bad_sample():
+    messages = " ".join(m for _, m in typography_errors(BAD_PT, "pt"))
+    for expected in ["« »", "no space before %", "'centróide'", "'lei normal'", "decimal point"]:
+        assert expected in messages, (expected, messages)
+    assert {"verossimilhansa", "centróide"} <= {w for _, w in spelling_errors(BAD_PT, "pt")}
+    assert typography_errors(GOOD_PT, "pt") == [] and spelling_errors(GOOD_PT, "pt") == []
+
+
+def test_glossary_columns():
+    row = "| centroïde | centroide | centroid | [chapitre 2](02_kmeans.ipynb) |\n"
+    assert {w for _, w in spelling_errors(row, "fr")} == {"centroide", "centroid"}
+    assert spelling_errors(row, "fr", table_columns={0, 3}) == []
+
+
+def test_word_list_is_used():
+    assert spelling_errors("Le K-means de Lloyd sur MNIST.\n", "fr") == []
+    assert spelling_errors("Le motinconnu.\n", "fr", extra={"motinconnu"}) == []
