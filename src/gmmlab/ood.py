@@ -29,14 +29,16 @@ What lives here
 
 Which features
 --------------
-The homework models ``penultimate(x) = self.layers[:-2](x)``; since its ``Flatten`` is
-the first module of ``layers``, that is the 64 outputs of the second linear layer
-*before* the second ReLU (``layer="penultimate"``, the default). The same units after
-that ReLU are ``layer="penultimate_relu"``; the 128 outputs of the *first* linear layer
-before its ReLU are ``layer="hidden1"``. Measured on MNIST-test vs FashionMNIST-test in
-the assignment chapter (numbers printed there, not hand-copied here): with K chosen
-without OOD data, the homework's layer reaches the issue's target (AUROC >= 0.98 and
-FPR95 <= 10 %) with neither recipe; ``"hidden1"`` reaches it with both. Features are
+The homework models ``penultimate(x) = self.layers[:-2](x)``: the slice drops the last
+two modules of ``layers`` (the last linear layer and the second ReLU), so these are the
+64 outputs of the second linear layer *before* the second ReLU (``layer="penultimate"``,
+the default). The same units after that ReLU are ``layer="penultimate_relu"``; the 128
+outputs of the *first* linear layer before its ReLU are ``layer="hidden1"``. Measured on
+MNIST-test vs FashionMNIST-test in the assignment chapter (numbers printed there, not
+hand-copied here), with 4000-point fits and K chosen without OOD data: on the homework's
+layer the homework recipe stays far from AUROC >= 0.98 with FPR95 <= 10 %, and the Adam
+recipe meets both for a minority of seeds at best; ``"hidden1"`` meets both with either
+recipe, for each of five seeds. Features are
 standardised before fitting (:class:`GMMScorer`) and K is chosen without OOD data
 (:func:`select_n_components`, BIC or held-out likelihood). :func:`replay_submission`
 replays the submitted solution's sweep (scikit-learn's defaults, mean log-likelihoods).
