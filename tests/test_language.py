@@ -10,6 +10,8 @@ word list; everything else is corrected in the page.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,38 @@ def test_glossary_columns():
 def test_word_list_is_used():
     assert spelling_errors("Le K-means de Lloyd sur MNIST.\n", "fr") == []
     assert spelling_errors("Le motinconnu.\n", "fr", extra={"motinconnu"}) == []
+
+
+# -- glued numbers follow the page's language ---------------------------------------------
+
+CHAPTER_NOTEBOOKS = sorted((ROOT / "book").glob("[fp][rt]/[0-9][0-9]_*.ipynb"))
+
+
+def glued_decimal_points(notebook_json: dict) -> list[tuple[str, str]]:
+    """``(name, value)`` of each glued value that prints with a decimal point (``0.98``):
+    prose numbers are glued as strings made by ``gmmlab.text.number`` (``0,98``)."""
+    bad = []
+    for cell in notebook_json["cells"]:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            text = data.get("application/papermill.record/text/plain")
+            if text is None:
+                continue
+            value = "".join(text) if isinstance(text, list) else text
+            if re.search(r"\d\.\d", value):
+                bad.append((out.get("metadata", {}).get("scrapbook", {}).get("name", "?"), value))
+    return bad
+
+
+def test_glued_decimal_points_rule():
+    record = {"outputs": [{"data": {"application/papermill.record/text/plain": "0.9842"},
+                           "metadata": {"scrapbook": {"name": "auroc"}}}]}
+    assert glued_decimal_points({"cells": [record]}) == [("auroc", "0.9842")]
+    record["outputs"][0]["data"]["application/papermill.record/text/plain"] = "'0,9842'"
+    assert glued_decimal_points({"cells": [record]}) == []
+
+
+@pytest.mark.parametrize("notebook", CHAPTER_NOTEBOOKS, ids=_rel)
+def test_glued_numbers_have_a_decimal_comma(notebook):
+    bad = glued_decimal_points(json.loads(notebook.read_text(encoding="utf-8")))
+    assert not bad, f"{_rel(notebook)}: glued with a decimal point (glue gmmlab.text.number(...) instead): {bad}"
