@@ -236,33 +236,49 @@ def lloyd_step(X, centers, x_sq=None, *, pool=None):
     return new_centers, labels, inertia
 
 
+def _iterate(step, centers, *, max_iter: int, tol: float, same=np.array_equal, float64=np.float64):
+    """Lloyd's loop and scikit-learn's stopping rules, shared by every engine.
+
+    ``step(centers)`` returns ``new_centers, labels, cost`` (one assignment and one
+    update). The loop stops when the labels did not change (the centers are then final),
+    when the centers moved by at most ``tol`` (sum of squared shifts, accumulated in
+    ``float64``), or after ``max_iter`` steps. ``same`` compares two label arrays
+    (``np.array_equal``, or ``torch.equal`` for tensors).
+
+    Returns ``centers, labels, n_iter, history, final``: ``final`` is True when the
+    labels already match the returned centers (otherwise the caller assigns once more).
+    """
+    history, labels_old, final = [], None, False
+    for it in range(max_iter):
+        new_centers, labels, cost = step(centers)
+        history.append(cost)
+        shift = float(((new_centers - centers) ** 2).sum(dtype=float64))
+        centers = new_centers
+        if labels_old is not None and same(labels, labels_old):
+            final = True  # labels did not change: centers are final
+            break
+        if shift <= tol:
+            break
+        labels_old = labels
+    return centers, labels, it + 1, history, final
+
+
 def _lloyd(X, centers, *, max_iter: int, tol: float, x_sq=None):
-    """Lloyd's algorithm from ``centers``; scikit-learn's stopping rules.
+    """Lloyd's algorithm from ``centers``; scikit-learn's stopping rules (:func:`_iterate`).
 
     Returns ``centers, labels, inertia, n_iter, inertia_history``.
     """
     if x_sq is None:
         x_sq = _row_norms_sq(X)
-    history = []
-    labels_old = None
-    converged_strictly = False
     with _ChunkPool() as pool:
-        for it in range(max_iter):
-            new_centers, labels, inertia = lloyd_step(X, centers, x_sq, pool=pool)
-            history.append(inertia)
-            shift = float(((new_centers - centers) ** 2).sum(dtype=np.float64))
-            centers = new_centers
-            if labels_old is not None and np.array_equal(labels, labels_old):
-                converged_strictly = True  # labels did not change: centers are final
-                break
-            if shift <= tol:
-                break
-            labels_old = labels
-        if not converged_strictly:
+        centers, labels, n_iter, history, final = _iterate(
+            lambda c: lloyd_step(X, c, x_sq, pool=pool), centers, max_iter=max_iter, tol=tol
+        )
+        if not final:
             # Final assignment step, so that labels match the returned centers.
             labels, _ = _assign(X, centers, x_sq, pool=pool)
     inertia = _exact_inertia(X, centers, labels)
-    return centers, labels, inertia, it + 1, np.asarray(history)
+    return centers, labels, inertia, n_iter, np.asarray(history)
 
 
 def _exact_inertia(X, centers, labels, chunk_size: int = CHUNK_SIZE) -> float:
@@ -337,25 +353,15 @@ def _torch_lloyd(X_np, centers_np, *, max_iter: int, tol: float, device):
     X = torch.as_tensor(X_np, device=device)
     centers = torch.as_tensor(centers_np, device=device)
     x_sq = (X * X).sum(1, dtype=torch.float64)
-    history = []
-    labels_old = None
-    converged_strictly = False
-    for it in range(max_iter):
-        new_centers, labels, inertia = _torch_lloyd_step(X, centers, x_sq)
-        history.append(inertia)
-        shift = float(((new_centers - centers) ** 2).sum(dtype=torch.float64))
-        centers = new_centers
-        if labels_old is not None and torch.equal(labels, labels_old):
-            converged_strictly = True
-            break
-        if shift <= tol:
-            break
-        labels_old = labels
-    if not converged_strictly:
+    centers, labels, n_iter, history, final = _iterate(
+        lambda c: _torch_lloyd_step(X, c, x_sq), centers, max_iter=max_iter, tol=tol,
+        same=torch.equal, float64=torch.float64,
+    )
+    if not final:
         labels, _ = _torch_assign(X, centers, x_sq)
     diff = X - centers[labels]
     inertia = float((diff * diff).sum(dtype=torch.float64))
-    return centers.cpu().numpy(), labels.cpu().numpy(), inertia, it + 1, np.asarray(history)
+    return centers.cpu().numpy(), labels.cpu().numpy(), inertia, n_iter, np.asarray(history)
 
 
 # ---------------------------------------------------------------------------
@@ -772,16 +778,16 @@ def _observed_lloyd(A, W, centers, *, max_iter: int, tol: float):
     (same dtype). Assignment: nearest center on the observed coordinates
     (:func:`_observed_sq_distances`). Update: each coordinate of a center is the mean of
     the cluster's observed values of that coordinate (a coordinate that no point of the
-    cluster observes keeps its value). Stopping rules as :func:`_lloyd`. Returns
+    cluster observes keeps its value). Stopping rules: :func:`_iterate`. Returns
     ``centers, labels, observed_cost, n_iter, history``.
     """
     k = centers.shape[0]
     a_sq = _row_norms_sq(A).astype(np.float64)
-    history, labels_old, converged_strictly = [], None, False
+
     with _ChunkPool() as pool:
-        for it in range(max_iter):
+
+        def step(centers):
             labels, best, sums, seen = _observed_assign(A, W, a_sq, centers, pool=pool)
-            history.append(float(best.sum()))
             empty = np.flatnonzero(np.bincount(labels, minlength=k) == 0)
             if empty.size:  # an empty cluster takes the farthest point (ties by index), as in _relocate_empty
                 for k_new, i in zip(empty, np.argsort(-best, kind="stable")):
@@ -789,22 +795,17 @@ def _observed_lloyd(A, W, centers, *, max_iter: int, tol: float):
                     seen[labels[i]] -= W[i]
                     sums[k_new], seen[k_new] = A[i], W[i]
             new_centers = np.where(seen > 0, sums / np.maximum(seen, 1.0), centers).astype(A.dtype, copy=False)
-            shift = float(((new_centers - centers) ** 2).sum(dtype=np.float64))
-            centers = new_centers
-            if labels_old is not None and np.array_equal(labels, labels_old):
-                converged_strictly = True
-                break
-            if shift <= tol:
-                break
-            labels_old = labels
-        if not converged_strictly:
+            return new_centers, labels, float(best.sum())
+
+        centers, labels, n_iter, history, final = _iterate(step, centers, max_iter=max_iter, tol=tol)
+        if not final:
             labels, _ = _observed_assign(A, W, a_sq, centers, pool=pool, sums=False)
     cost = 0.0
     for start in range(0, A.shape[0], CHUNK_SIZE):
         rows = slice(start, start + CHUNK_SIZE)
         diff = (A[rows] - centers[labels[rows]]) * W[rows]
         cost += float(np.einsum("ij,ij->", diff, diff, dtype=np.float64))
-    return centers, labels, cost, it + 1, np.asarray(history)
+    return centers, labels, cost, n_iter, np.asarray(history)
 
 
 class MissingDataKMeans(KMeans):

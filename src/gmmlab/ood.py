@@ -798,6 +798,17 @@ def _split(n: int, validation_fraction: float, random_state: int) -> tuple[np.nd
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
 
+def _check_test_features(features_in, features_out, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """The in-distribution and OOD test features as float64 arrays of ``n_features`` columns."""
+    checked = []
+    for name, T in (("features_in", features_in), ("features_out", features_out)):
+        T = check_data(T, name=name, dtype=np.float64)
+        if T.shape[1] != n_features:
+            raise ValueError(f"{name} has {T.shape[1]} features, features has {n_features}")
+        checked.append(T)
+    return checked[0], checked[1]
+
+
 def _check_candidates(candidates) -> list[int]:
     cands = check_list(candidates, "candidates", items="integers", item="number of components")
     return [check_int(k, "candidates[i]", low=1) for k in cands]
@@ -864,11 +875,7 @@ def sweep_n_components(
     if (features_in is None) != (features_out is None):
         raise ValueError("give both features_in and features_out (test features), or neither")
     if features_in is not None:
-        features_in = check_data(features_in, name="features_in", dtype=np.float64)
-        features_out = check_data(features_out, name="features_out", dtype=np.float64)
-        for name, T in (("features_in", features_in), ("features_out", features_out)):
-            if T.shape[1] != X.shape[1]:
-                raise ValueError(f"{name} has {T.shape[1]} features, features has {X.shape[1]}")
+        features_in, features_out = _check_test_features(features_in, features_out, X.shape[1])
     fit_idx, val_idx = _split(X.shape[0], validation_fraction, check_int(random_state, "random_state", low=0))
     if max_fit_samples is not None:
         max_fit_samples = check_int(max_fit_samples, "max_fit_samples", low=2)
@@ -978,12 +985,7 @@ def replay_submission(features, candidates: Sequence[int] = range(1, 16), *, fea
     cands = _check_candidates(candidates)
     X = check_data(features, name="features", dtype=np.float64, min_samples=2)
     seed = check_int(random_state, "random_state", low=0)
-    tests = {}
-    for name, T in (("features_in", features_in), ("features_out", features_out)):
-        T = check_data(T, name=name, dtype=np.float64)
-        if T.shape[1] != X.shape[1]:
-            raise ValueError(f"{name} has {T.shape[1]} features, features has {X.shape[1]}")
-        tests[name] = T
+    features_in, features_out = _check_test_features(features_in, features_out, X.shape[1])
     for k in cands:
         if k > X.shape[0]:
             raise ValueError(f"candidates: K={k} is more than the number of samples ({X.shape[0]})")
@@ -992,8 +994,7 @@ def replay_submission(features, candidates: Sequence[int] = range(1, 16), *, fea
     )
     rows = []
     for mixture in mixtures:
-        s_in = mixture.score_samples(tests["features_in"])
-        s_out = mixture.score_samples(tests["features_out"])
+        s_in, s_out = mixture.score_samples(features_in), mixture.score_samples(features_out)
         rows.append({
             "n_components": mixture.n_components,
             "loglik_in": float(s_in.mean()),

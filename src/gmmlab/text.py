@@ -3,7 +3,7 @@
 Both languages write a decimal comma (0,98), a true minus sign (−287,0) and group
 thousands with a narrow no-break space (60 000). Chapters glue such strings into their
 prose (``glue("auroc", number(0.9842, ".4f"), display=False)``); printed code output
-keeps Python's decimal point. Used by the out-of-distribution chapter (``book/*/07_ood``).
+keeps Python's decimal point. Used by every chapter of the book (``book/*/NN_*``).
 """
 
 from __future__ import annotations
