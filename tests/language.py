@@ -27,7 +27,12 @@ _PROSE_DIRECTIVES = {
     "{admonition}", "{note}", "{warning}", "{tip}", "{important}", "{hint}", "{caution}", "{attention}",
     "{seealso}", "{dropdown}", "{exercise}", "{solution}", "{solution-start}", "{exercise-start}",
     "{prf:theorem}", "{prf:proof}", "{prf:lemma}", "{prf:proposition}", "{prf:definition}",
-    "{prf:corollary}", "{prf:remark}", "{prf:example}",
+    "{prf:corollary}", "{prf:remark}", "{prf:example}", "{prf:algorithm}",
+}
+#: Directives whose argument is a title in the page's language (a solution's argument is a label).
+_TITLED_DIRECTIVES = {
+    "{admonition}", "{dropdown}", "{exercise}", "{exercise-start}",
+    *(d for d in _PROSE_DIRECTIVES if d.startswith("{prf:") and d != "{prf:proof}"),
 }
 #: Portuguese forms that are European or calqued on the French twin, with what to write instead.
 PT_FORBIDDEN = {
@@ -75,7 +80,7 @@ def prose_lines(text: str):
             if directive or not stack or stack[-1][1]:
                 prose = directive in _PROSE_DIRECTIVES
                 stack.append((marker, prose))
-                if prose and directive in ("{admonition}", "{dropdown}") and rest:
+                if prose and directive in _TITLED_DIRECTIVES and rest:
                     yield n + 1, rest
                 continue
         if stack and not stack[-1][1]:

@@ -4,6 +4,12 @@ The book is built once, with ``language: fr`` in ``_config.yml``; pages under
 ``book/pt/`` are rendered with the Portuguese catalogs of Sphinx and of the themes
 (pydata-sphinx-theme, sphinx-book-theme) and ``<html lang="pt">``, so that the
 theme's own words ("Search", "Download this page", ...) are in the page's language.
+
+The page's body follows it too: the labels that sphinx-exercise and sphinx-proof write
+(« Exercice », "Solução", « Théorème », "Demonstração"), the numbers of figures and
+tables ("Tabela 8.1") and Sphinx's own words ("Link para este cabeçalho") are looked up
+in the page's language, once when the page is read (the directives' titles) and once
+when it is resolved and written (cross-references, the HTML visitors).
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from pathlib import Path
 
 import sphinx
 import sphinx.locale
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 #: Folder prefix of a page -> its language.
 PAGE_LANGUAGES = {"book/pt/": "pt", "book/fr/": "fr"}
@@ -25,12 +33,71 @@ SEARCH_TEXT = {"pt": "Pesquisar neste livro…", "fr": "Rechercher dans ce livre
 def _catalog_dirs(app) -> dict[str, list[Path]]:
     import pydata_sphinx_theme
     import sphinx_book_theme
+    import sphinx_exercise
+    import sphinx_proof
 
     book_theme = Path(sphinx_book_theme.__file__).parent / "theme" / "sphinx_book_theme" / "static" / "locales"
     return {
         "sphinx": [Path(sphinx.locale.__file__).parent, Path(pydata_sphinx_theme.__file__).parent / "locale"],
         "booktheme": [book_theme],
+        "exercise": [Path(sphinx_exercise.__file__).parent / "translations" / "locales"],
+        "proof": [Path(sphinx_proof.__file__).parent / "translations" / "locales"],
     }
+
+
+#: The numfig_format entries written in the page's language ("Tabela %s"); sphinx-proof's
+#: own entries ("theorem %s") are placeholders its visitors replace, and stay as they are.
+_NUMFIG_WORDS = {"figure": "Fig. %s", "table": "Table %s", "code-block": "Listing %s", "section": "Section %s"}
+
+
+def page_language(app, docname: str) -> str:
+    """The language of page ``docname``: ``fr`` or ``pt`` by its folder, else the book's."""
+    return next((lang for prefix, lang in PAGE_LANGUAGES.items() if docname.startswith(prefix)), None) or (
+        app.config.language
+    )
+
+
+def _use(app, language: str) -> None:
+    """Make ``language`` the one every gettext lookup and numfig_format answer in."""
+    translators = app.env_page_translators.get(language)
+    if translators is None:
+        return
+    for catalog, translator in translators.items():
+        sphinx.locale.translators[("general", catalog)] = translator
+    numfig = dict(app.config.numfig_format)
+    for figtype, words in _NUMFIG_WORDS.items():
+        numfig[figtype] = translators["sphinx"].gettext(words)
+    numfig["exercise"] = translators["exercise"].gettext("Exercise") + " %s"
+    app.config.numfig_format = numfig
+
+
+def _on_read(app, docname, source) -> None:
+    _use(app, page_language(app, docname))
+
+
+#: sphinx-proof writes its proofs' opening word in English, untranslated ("Proof. ").
+PROOF_WORD = {"fr": "Démonstration", "pt": "Demonstração"}
+
+
+def _translate_proof_word(doctree, language: str) -> None:
+    for admonition in doctree.findall(nodes.admonition):
+        if "proof" not in admonition["classes"] or not admonition.children:
+            continue
+        first = next(admonition.children[0].findall(nodes.Text), None)
+        if first is not None and first.startswith("Proof. "):
+            first.parent.replace(first, nodes.Text(PROOF_WORD[language] + ". " + first[len("Proof. ") :]))
+
+
+class _PageLanguageBeforeResolving(SphinxPostTransform):
+    """Switch to the page's language before its references are resolved and it is written."""
+
+    default_priority = 1  # before sphinx's ReferencesResolver (10)
+
+    def run(self, **kwargs) -> None:
+        language = page_language(self.app, self.env.docname)
+        _use(self.app, language)
+        if language in PROOF_WORD:
+            _translate_proof_word(self.document, language)
 
 
 def _translator(dirs: list[Path], catalog: str, language: str) -> gettext.NullTranslations:
@@ -47,25 +114,43 @@ def _translator(dirs: list[Path], catalog: str, language: str) -> gettext.NullTr
     return result or gettext.NullTranslations()
 
 
+#: Words the packages' catalogs lack (sphinx-exercise 1.2.1 has no "Solution" in Portuguese).
+MISSING_WORDS = {"pt": {"exercise": {"Solution": "Solução"}}}
+
+
+class _Words(gettext.NullTranslations):
+    """A few translations of our own, in front of a package's catalog."""
+
+    def __init__(self, words: dict[str, str], fallback: gettext.NullTranslations) -> None:
+        super().__init__()
+        self.words = words
+        self.add_fallback(fallback)
+
+    def gettext(self, message: str) -> str:
+        return self.words.get(message) or super().gettext(message)
+
+
 def _init(app) -> None:
     dirs = _catalog_dirs(app)
     app.env_page_translators = {
-        lang: {cat: _translator(d, cat, lang) for cat, d in dirs.items()} for lang in _CATALOG_LANGUAGES
+        lang: {
+            cat: _Words(MISSING_WORDS.get(lang, {}).get(cat, {}), _translator(d, cat, lang))
+            for cat, d in dirs.items()
+        }
+        for lang in _CATALOG_LANGUAGES
     }
 
 
 def _switch(app, pagename, templatename, context, doctree) -> None:
     if app.builder.format != "html":
         return
-    language = next((lang for prefix, lang in PAGE_LANGUAGES.items() if pagename.startswith(prefix)), None)
-    language = language or app.config.language
+    language = page_language(app, pagename)
     translators = app.env_page_translators.get(language)
     if translators is None:
         return
     context["language"] = language
     context["theme_search_bar_text"] = SEARCH_TEXT[language]
-    for catalog, translator in translators.items():
-        sphinx.locale.translators[("general", catalog)] = translator
+    _use(app, language)
     env = getattr(app.builder, "templates", None)
     if env is not None and hasattr(env, "environment"):
         env.environment.install_gettext_translations(translators["sphinx"])
@@ -73,6 +158,8 @@ def _switch(app, pagename, templatename, context, doctree) -> None:
 
 def setup(app):
     app.connect("builder-inited", _init)
+    app.connect("source-read", _on_read)
+    app.add_post_transform(_PageLanguageBeforeResolving)
     # Run before the themes' own html-page-context handlers, which translate strings.
     app.connect("html-page-context", _switch, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
