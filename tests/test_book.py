@@ -206,3 +206,157 @@ def test_assertion_cells_are_hidden(md):
         if c.cell_type == "code" and asserts_in(c.source) and "remove-cell" not in c.metadata.get("tags", ())
     ]
     assert not shown, f"{_rel(md)}: cell(s) {shown} assert a claim but are shown to the reader: tag them remove-cell"
+
+
+# -- the apparatus of a course book (issue 16) --------------------------------------------
+
+APPARATUS = {
+    "fr": {"objectives": "Objectifs", "prerequisites": "Prérequis", "summary": "## À retenir",
+           "exercises": "## Exercices", "homework": "L'énoncé du devoir"},
+    "pt": {"objectives": "Objetivos", "prerequisites": "Pré-requisitos", "summary": "## Para lembrar",
+           "exercises": "## Exercícios", "homework": "O enunciado da lista"},
+}
+#: The chapters that answer the homework, and quote its question at their start.
+HOMEWORK_CHAPTERS = {"03", "07", "08", "09"}
+#: The chapters that carry exercises (at least four each, each with a solution).
+EXERCISE_CHAPTERS = {"02", "03", "04", "05", "06", "07", "08", "09"}
+_DIRECTIVE = re.compile(r"^(:{3,}|`{3,})\{(?P<name>[a-z:-]+)\}[ \t]*(?P<arg>.*)$", re.M)
+_LABEL = re.compile(r"^:label:\s*(\S+)", re.M)
+
+
+def directives(text: str) -> list[tuple[str, str, str]]:
+    """``(name, argument, label)`` of each MyST directive of a page, in order."""
+    found = []
+    for m in _DIRECTIVE.finditer(text):
+        rest = text[m.end():].split("\n", 12)[1:12]
+        label = next((_LABEL.match(line).group(1) for line in rest if _LABEL.match(line)), "")
+        found.append((m["name"], m["arg"].strip(), label))
+    return found
+
+
+def exercises_and_solutions(text: str) -> tuple[list[str], list[str]]:
+    """The labels of a page's exercises, and the exercise labels its solutions answer."""
+    found = directives(text)
+    exercises = [label for name, _, label in found if name in ("exercise", "exercise-start")]
+    solutions = [arg for name, arg, _ in found if name in ("solution", "solution-start")]
+    return exercises, solutions
+
+
+def test_exercise_rules():
+    page = (":::{exercise} Titre\n:label: fr-ex-02-a\n\nÉnoncé.\n:::\n\n"
+            ":::{solution} fr-ex-02-a\n:class: dropdown\nS.\n:::\n\n"
+            ":::{exercise}\n:label: fr-ex-02-b\nÉnoncé.\n:::\n"
+            ":::{solution-start} fr-ex-02-b\n:class: dropdown\n:::\n\ntexte\n\n:::{solution-end}\n:::\n")
+    assert exercises_and_solutions(page) == (["fr-ex-02-a", "fr-ex-02-b"], ["fr-ex-02-a", "fr-ex-02-b"])
+    assert exercises_and_solutions(page.replace(":::{solution} fr-ex-02-a", ":::{note}")) == (
+        ["fr-ex-02-a", "fr-ex-02-b"], ["fr-ex-02-b"])
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=_rel)
+def test_chapter_opens_with_objectives_and_prerequisites(md):
+    lang, words = md.parent.name, APPARATUS[md.parent.name]
+    text = md.read_text(encoding="utf-8")
+    head = text[: text.find("```{code-cell}")]  # before the set-up cell: right under the title
+    for key in ("objectives", "prerequisites"):
+        block = re.search(r":::\{admonition\} " + re.escape(words[key]) + r"\n(.*?)\n:::", head, re.S)
+        assert block, f"{_rel(md)}: no « {words[key]} » admonition under the title"
+        items = re.findall(r"^- ", block.group(1), re.M)
+        assert (3 if key == "objectives" else 1) <= len(items) <= (5 if key == "objectives" else 8), (
+            f"{_rel(md)}: « {words[key]} » has {len(items)} items")
+    number = md.name[:2]
+    if number != "01":
+        prerequisites = re.search(r":::\{admonition\} " + re.escape(words["prerequisites"]) + r"\n(.*?)\n:::",
+                                  head, re.S).group(1)
+        assert re.search(r"\]\(0\d_[a-z_]+\.ipynb", prerequisites), (
+            f"{_rel(md)}: the prerequisites link to no earlier chapter")
+    if number in HOMEWORK_CHAPTERS:
+        assert re.search(r":::\{admonition\} " + re.escape(words["homework"]), text[: text.find("\n## ")]), (
+            f"{_rel(md)}: chapter {number} answers the homework but does not state its question at its start")
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=_rel)
+def test_chapter_closes_with_summary_then_exercises(md):
+    words = APPARATUS[md.parent.name]
+    text = md.read_text(encoding="utf-8")
+    sections = re.findall(r"^## .*$", text, re.M)
+    assert words["summary"] in sections, f"{_rel(md)}: no section « {words['summary'][3:]} »"
+    if md.name[:2] in EXERCISE_CHAPTERS:
+        assert sections[-2:] == [words["summary"], words["exercises"]], (
+            f"{_rel(md)}: the last two sections must be {words['summary']!r} then {words['exercises']!r}, "
+            f"not {sections[-2:]}")
+
+
+@pytest.mark.parametrize("md", [c for c in CHAPTERS if c.name[:2] in EXERCISE_CHAPTERS], ids=_rel)
+def test_chapter_has_four_exercises_with_solutions(md):
+    lang, number = md.parent.name, md.name[:2]
+    exercises, solutions = exercises_and_solutions(md.read_text(encoding="utf-8"))
+    assert len(exercises) >= 4, f"{_rel(md)}: {len(exercises)} exercises, at least 4 expected"
+    assert len(set(exercises)) == len(exercises), f"{_rel(md)}: duplicate exercise labels"
+    bad = [e for e in exercises if not e.startswith(f"{lang}-ex-{number}-")]
+    assert not bad, f"{_rel(md)}: exercise labels must start with {lang}-ex-{number}-: {bad}"
+    assert sorted(solutions) == sorted(exercises), (
+        f"{_rel(md)}: exercises without a solution {sorted(set(exercises) - set(solutions))}, "
+        f"solutions of no exercise {sorted(set(solutions) - set(exercises))}")
+    twin = BOOK / LANGS[lang][0] / md.name
+    other, _ = exercises_and_solutions(twin.read_text(encoding="utf-8"))
+    assert [e.split("-", 1)[1] for e in exercises] == [e.split("-", 1)[1] for e in other], (
+        f"{_rel(md)} and its twin must have the same exercises, in the same order")
+
+
+@pytest.mark.parametrize("md", [c for c in CHAPTERS if c.name[:2] in EXERCISE_CHAPTERS], ids=_rel)
+def test_solutions_are_hidden(md):
+    text = md.read_text(encoding="utf-8")
+    for m in re.finditer(r"^:::\{(solution|solution-start)\}[ \t]*(\S+)\n(?P<options>(?::[a-z-]+:.*\n)*)", text, re.M):
+        assert re.search(r"^:class:.*\bdropdown\b", m["options"], re.M), (
+            f"{_rel(md)}: the solution of {m.group(2)} is not hidden (:class: dropdown)")
+
+
+def test_theorem_labels_follow_the_page_language():
+    for md in CHAPTERS:
+        lang = md.parent.name
+        for name, _, label in directives(md.read_text(encoding="utf-8")):
+            if name.startswith("prf:") and name != "prf:proof":
+                assert label.startswith(f"{lang}-"), f"{_rel(md)}: {name} without a {lang}- label ({label!r})"
+
+
+#: Code as wide as the page shows without scrolling (PEP 8's 79; .ci/test_browser.py checks the page).
+CODE_WIDTH = 79
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=_rel)
+def test_visible_code_fits_the_page(md):
+    wide = [
+        (i, len(line)) for i, c in enumerate(jupytext.read(md).cells)
+        if c.cell_type == "code" and not {"remove-cell", "remove-input"} & set(c.metadata.get("tags", ()))
+        for line in c.source.splitlines() if len(line) > CODE_WIDTH
+    ]
+    assert not wide, f"{_rel(md)}: code lines wider than {CODE_WIDTH} characters (cell, length): {wide[:8]}"
+
+
+_LITERALINCLUDE = re.compile(r"^```\{literalinclude\} (?P<path>\S+)\n(?P<options>(?::[a-z-]+:.*\n)*)", re.M)
+
+
+def _python_object_lines(path: Path, dotted: str) -> list[str]:
+    import ast
+
+    source = path.read_text(encoding="utf-8")
+    body = ast.parse(source).body
+    for part in dotted.split("."):
+        node = next(n for n in body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part)
+        body = node.body
+    start = node.decorator_list[0].lineno if node.decorator_list else node.lineno
+    lines = source.splitlines()[start - 1 : node.end_lineno]
+    indent = len(lines[0]) - len(lines[0].lstrip())
+    return [line[indent:] for line in lines]
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=_rel)
+def test_library_code_shown_fits_the_page(md):
+    """The library's code that a chapter shows (``literalinclude`` with ``:pyobject:``) fits too."""
+    for m in _LITERALINCLUDE.finditer(md.read_text(encoding="utf-8")):
+        obj = re.search(r"^:pyobject:\s*(\S+)", m["options"], re.M)
+        if not obj:
+            continue
+        lines = _python_object_lines((md.parent / m["path"]).resolve(), obj.group(1))
+        wide = [len(line) for line in lines if len(line) > CODE_WIDTH]
+        assert not wide, f"{_rel(md)}: {m['path']}:{obj.group(1)} has lines of {wide} characters"

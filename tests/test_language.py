@@ -118,9 +118,13 @@ def test_word_list_is_used():
 CHAPTER_NOTEBOOKS = sorted((ROOT / "book").glob("[fp][rt]/[0-9][0-9]_*.ipynb"))
 
 
-def glued_decimal_points(notebook_json: dict) -> list[tuple[str, str]]:
+_PT_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d.])")
+
+
+def glued_decimal_points(notebook_json: dict, lang: str = "fr") -> list[tuple[str, str]]:
     """``(name, value)`` of each glued value that prints with a decimal point (``0.98``):
-    prose numbers are glued as strings made by ``gmmlab.text.number`` (``0,98``)."""
+    prose numbers are glued as strings made by ``gmmlab.text.number`` (``0,98``). In
+    Portuguese a dot that groups thousands (``60.000``, ``1.234,5``) is not a decimal point."""
     bad = []
     for cell in notebook_json["cells"]:
         for out in cell.get("outputs", []):
@@ -129,7 +133,7 @@ def glued_decimal_points(notebook_json: dict) -> list[tuple[str, str]]:
             if text is None:
                 continue
             value = "".join(text) if isinstance(text, list) else text
-            if re.search(r"\d\.\d", value):
+            if re.search(r"\d\.\d", _PT_THOUSANDS.sub("", value) if lang == "pt" else value):
                 bad.append((out.get("metadata", {}).get("scrapbook", {}).get("name", "?"), value))
     return bad
 
@@ -140,9 +144,18 @@ def test_glued_decimal_points_rule():
     assert glued_decimal_points({"cells": [record]}) == [("auroc", "0.9842")]
     record["outputs"][0]["data"]["application/papermill.record/text/plain"] = "'0,9842'"
     assert glued_decimal_points({"cells": [record]}) == []
+    record["outputs"][0]["data"]["application/papermill.record/text/plain"] = "'60.000'"
+    assert glued_decimal_points({"cells": [record]}, "pt") == []
+    assert glued_decimal_points({"cells": [record]}, "fr") == [("auroc", "'60.000'")]
+    for value in ("'1.234,5'", "'12.345.678'"):
+        record["outputs"][0]["data"]["application/papermill.record/text/plain"] = value
+        assert glued_decimal_points({"cells": [record]}, "pt") == []
+    for value in ("'0.98'", "'60.0001'", "'1.5'"):
+        record["outputs"][0]["data"]["application/papermill.record/text/plain"] = value
+        assert glued_decimal_points({"cells": [record]}, "pt") == [("auroc", value)]
 
 
 @pytest.mark.parametrize("notebook", CHAPTER_NOTEBOOKS, ids=_rel)
 def test_glued_numbers_have_a_decimal_comma(notebook):
-    bad = glued_decimal_points(json.loads(notebook.read_text(encoding="utf-8")))
+    bad = glued_decimal_points(json.loads(notebook.read_text(encoding="utf-8")), notebook.parent.name)
     assert not bad, f"{_rel(notebook)}: glued with a decimal point (glue gmmlab.text.number(...) instead): {bad}"

@@ -26,3 +26,17 @@ def test_bad_spec():
         number(1.5, "q")
     with pytest.raises(TypeError, match="spec must be"):
         number(1.5, 2)
+
+
+def test_portuguese_groups_thousands_with_a_dot():
+    assert number(60000, ",d", language="pt") == "60.000"
+    assert number(-1234567.25, ",.2f", language="pt") == "\u22121.234.567,25"
+    assert number(60000, ",d", "fr") == "60\u202f000"
+    # Without a grouping option nothing is grouped, in either language.
+    assert number(60000, "d", language="pt") == "60000"
+
+
+@pytest.mark.parametrize("bad", ["en", "PT", "", None])
+def test_bad_language(bad):
+    with pytest.raises(ValueError, match="language must be 'fr' or 'pt'"):
+        number(1.5, ".1f", language=bad)
