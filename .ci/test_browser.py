@@ -10,6 +10,10 @@ and no raw TeX (``$$``, ``\\begin``) is left visible; every image loaded; the li
 twin page in the other language leads to it; the interface language is the page's;
 each chapter offers its ``.ipynb`` and ``.md`` for download, and has Colab, Binder and
 repository buttons pointing at ``repository.url`` of ``_config.yml``.
+On every chapter: no code cell (nor the library code it shows) scrolls sideways at
+1280 px; exercises, solutions, theorems and proofs carry their labels in the page's
+language (« Exercice 8.2 », "Solução", "Teorema 2.1", « Démonstration »), numbered per
+chapter like its equations ((8.3)); solutions stay hidden until the reader opens them.
 Also: the EM animation's controls work, and the search page finds "Kullback" in both
 languages. Screenshots of a few pages are kept in ``artifacts/screenshots/``.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import tempfile
 import threading
 from pathlib import Path
@@ -183,3 +188,67 @@ def test_search_finds_kullback_in_both_languages(browser, base_url):
     hrefs = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#search-results li a")]
     assert any("/book/fr/" in h for h in hrefs), hrefs
     assert any("/book/pt/" in h for h in hrefs), hrefs
+
+
+CHAPTERS = [p for p in PAGES if p.split("/")[-1][:2].isdigit()]
+#: The words sphinx-exercise and sphinx-proof must write on each language's pages.
+LABELS = {
+    "fr": {"exercise": "Exercice", "solution": "Solution", "proof": "Démonstration.",
+           "prf": ("Théorème", "Lemme", "Proposition", "Corollaire", "Définition")},
+    "pt": {"exercise": "Exercício", "solution": "Solução", "proof": "Demonstração.",
+           "prf": ("Teorema", "Lema", "Proposição", "Corolário", "Definição")},
+}
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_code_fits_the_page(browser, base_url, page):
+    _open(browser, base_url + page)
+    wide = browser.execute_script(
+        "return [...document.querySelectorAll('main .highlight pre')]"
+        ".filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)"
+        ".map(p => p.textContent.split('\\n').sort((a, b) => b.length - a.length)[0].slice(0, 100));"
+    )
+    assert not wide, f"{page}: code that scrolls sideways at 1280 px, e.g. {wide[:3]}"
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_exercises_and_theorems_in_page_language(browser, base_url, page):
+    lang, number = page.split("/")[1], int(page.split("/")[-1][:2])
+    words = LABELS[lang]
+    _open(browser, base_url + page)
+    found = browser.execute_script("""
+        const title = e => (e.querySelector('.admonition-title') || {textContent: ''}).textContent.trim();
+        return {
+          exercises: [...document.querySelectorAll('main div.exercise')].map(title),
+          solutions: [...document.querySelectorAll('main div.solution')].map(title),
+          theorems: [...document.querySelectorAll('main div.proof')]
+                      .filter(e => e.querySelector(':scope > .admonition-title')).map(title),
+          proofs: [...document.querySelectorAll('main div.proof')]
+                      .filter(e => !e.querySelector(':scope > .admonition-title'))
+                      .map(e => e.textContent.trim()),
+          equations: [...document.querySelectorAll('main span.eqno')].map(e => e.firstChild.textContent),
+        };""")
+    numbered = rf"{number}\.\d+"
+    if number >= 2:
+        assert len(found["exercises"]) >= 4, f"{page}: {len(found['exercises'])} exercises"
+    for t in found["exercises"]:
+        assert re.match(rf"{words['exercise']} {numbered}\b", t), f"{page}: exercise titled {t!r}"
+    assert len(found["solutions"]) == len(found["exercises"]), f"{page}: {found['solutions']}"
+    assert all(t == words["solution"] for t in found["solutions"]), f"{page}: {found['solutions']}"
+    for t in found["theorems"]:
+        assert re.match(rf"({'|'.join(words['prf'])}) {numbered}\b", t), f"{page}: theorem titled {t!r}"
+    for t in found["proofs"]:
+        assert t.startswith(words["proof"]), f"{page}: proof opening with {t[:30]!r}"
+    for t in found["equations"]:
+        assert re.fullmatch(rf"\({numbered}\)", t.strip()), f"{page}: equation numbered {t!r}"
+
+
+@pytest.mark.parametrize("page", [p for p in CHAPTERS if int(p.split("/")[-1][:2]) >= 2][:2])
+def test_solutions_hidden_until_opened(browser, base_url, page):
+    _open(browser, base_url + page)
+    solution = browser.find_element(By.CSS_SELECTOR, "main div.solution")
+    body = solution.find_element(By.CSS_SELECTOR, "section")
+    assert not body.is_displayed(), f"{page}: a solution is visible before the reader opens it"
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", solution)
+    browser.execute_script("arguments[0].click()", solution.find_element(By.CSS_SELECTOR, ".admonition-title"))
+    WebDriverWait(browser, 10).until(lambda d: body.is_displayed())
