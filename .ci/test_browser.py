@@ -12,7 +12,8 @@ each chapter offers its ``.ipynb`` and ``.md`` for download, and has Colab, Bind
 repository buttons pointing at ``repository.url`` of ``_config.yml``.
 On every chapter: no code cell (nor the library code it shows) scrolls sideways at
 1280 px; exercises, solutions, theorems and proofs carry their labels in the page's
-language (« Exercice 8.2 », "Solução", "Teorema 2.1", « Démonstration »), numbered per
+language (« Exercice 8.2 », "Solução", "Teorema 2.1", « Démonstration », the toggles of
+hidden code « Afficher le code »), numbered per
 chapter like its equations ((8.3)); solutions stay hidden until the reader opens them.
 Also: the EM animation's controls work, and the search page finds "Kullback" in both
 languages. Screenshots of a few pages are kept in ``artifacts/screenshots/``.
@@ -227,6 +228,7 @@ def test_exercises_and_theorems_in_page_language(browser, base_url, page):
                       .filter(e => !e.querySelector(':scope > .admonition-title'))
                       .map(e => e.textContent.trim()),
           equations: [...document.querySelectorAll('main span.eqno')].map(e => e.firstChild.textContent),
+          toggles: [...document.querySelectorAll('main details.hide > summary > p.collapsed')].map(e => e.textContent.trim()),
         };""")
     numbered = rf"{number}\.\d+"
     if number >= 2:
@@ -239,6 +241,9 @@ def test_exercises_and_theorems_in_page_language(browser, base_url, page):
         assert re.match(rf"({'|'.join(words['prf'])}) {numbered}\b", t), f"{page}: theorem titled {t!r}"
     for t in found["proofs"]:
         assert t.startswith(words["proof"]), f"{page}: proof opening with {t[:30]!r}"
+    allowed = {"fr": {"Afficher le code", "Afficher la sortie", "Afficher la cellule"},
+               "pt": {"Mostrar o código", "Mostrar a saída", "Mostrar a célula"}}[lang]
+    assert set(found["toggles"]) <= allowed, f"{page}: hidden-cell toggles worded {set(found['toggles'])}"
     for t in found["equations"]:
         assert re.fullmatch(rf"\({numbered}\)", t.strip()), f"{page}: equation numbered {t!r}"
 

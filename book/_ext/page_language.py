@@ -6,7 +6,8 @@ The book is built once, with ``language: fr`` in ``_config.yml``; pages under
 theme's own words ("Search", "Download this page", ...) are in the page's language.
 
 The page's body follows it too: the labels that sphinx-exercise and sphinx-proof write
-(« Exercice », "Solução", « Théorème », "Demonstração"), the numbers of figures and
+(« Exercice », "Solução", « Théorème », "Demonstração"), the toggles of hidden code cells
+(« Afficher le code », "Mostrar o código"), the numbers of figures and
 tables ("Tabela 8.1") and Sphinx's own words ("Link para este cabeçalho") are looked up
 in the page's language, once when the page is read (the directives' titles) and once
 when it is resolved and written (cross-references, the HTML visitors).
@@ -156,10 +157,44 @@ def _switch(app, pagename, templatename, context, doctree) -> None:
         env.environment.install_gettext_translations(translators["sphinx"])
 
 
+#: The toggles of hidden code cells (myst-nb writes "Show code cell source" on every page).
+CELL_PROMPTS = {
+    "fr": {"source": ("Afficher le code", "Masquer le code"),
+           "output": ("Afficher la sortie", "Masquer la sortie"),
+           "content": ("Afficher la cellule", "Masquer la cellule")},
+    "pt": {"source": ("Mostrar o código", "Ocultar o código"),
+           "output": ("Mostrar a saída", "Ocultar a saída"),
+           "content": ("Mostrar a célula", "Ocultar a célula")},
+}
+
+
+class _CellPromptsInPageLanguage(SphinxPostTransform):
+    """Word myst-nb's "Show code cell source" toggles in the page's language."""
+
+    default_priority = 200  # after myst-nb's HideInputCells (199) has made the toggles
+    formats = ("html",)
+
+    def run(self, **kwargs) -> None:
+        from myst_nb.sphinx_ import HideCodeCellNode
+
+        prompts = CELL_PROMPTS.get(page_language(self.app, self.env.docname))
+        if prompts is None:
+            return
+        for node in self.document.findall(HideCodeCellNode):
+            classes = node["classes"]
+            kind = "source" if "above-input" in classes else "output"
+            if "above-input" in classes and any(
+                child.get("nb_element") == "cell_code_output" for child in node.children
+            ):
+                kind = "content"
+            node["prompt_show"], node["prompt_hide"] = prompts[kind]
+
+
 def setup(app):
     app.connect("builder-inited", _init)
     app.connect("source-read", _on_read)
     app.add_post_transform(_PageLanguageBeforeResolving)
+    app.add_post_transform(_CellPromptsInPageLanguage)
     # Run before the themes' own html-page-context handlers, which translate strings.
     app.connect("html-page-context", _switch, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
