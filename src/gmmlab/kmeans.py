@@ -196,7 +196,8 @@ def _relocate_empty(X, centers, labels, sums, counts) -> None:
 
 
 def lloyd_step(X, centers, x_sq=None, *, pool=None):
-    """One Lloyd iteration: assign each point to its nearest center, move each center to its mean.
+    """One Lloyd iteration: assign each point to its nearest center, then move
+    each center to the mean of its points.
 
     Shown in the "Clustering and K-means" chapter (``book/*/02_kmeans``).
 
@@ -221,15 +222,18 @@ def lloyd_step(X, centers, x_sq=None, *, pool=None):
     Examples
     --------
     >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [4.0, 0.0], [4.0, 1.0]])
-    >>> new, labels, inertia = lloyd_step(X, np.array([[1.0, 0.0], [3.0, 0.0]]))
+    >>> start = np.array([[1.0, 0.0], [3.0, 0.0]])
+    >>> new, labels, inertia = lloyd_step(X, start)
     >>> new.tolist(), labels.tolist(), round(inertia, 6)
     ([[0.0, 0.5], [4.0, 0.5]], [0, 0, 1, 1], 6.0)
     """
     if not isinstance(X, np.ndarray) or not isinstance(centers, np.ndarray):
         X = check_data(X, name="X")
         centers = check_data(centers, name="centers", dtype=X.dtype)
-    # Assignment step: nearest center for each point, with per-cluster sums and counts.
-    labels, inertia, sums, counts = _assign(X, centers, x_sq, sums=True, pool=pool)
+    # Assignment step: nearest center of each point, per-cluster sums, counts.
+    labels, inertia, sums, counts = _assign(
+        X, centers, x_sq, sums=True, pool=pool
+    )
     # Update step: each center moves to the mean of its points.
     _relocate_empty(X, centers, labels, sums, counts)
     new_centers = (sums / counts[:, None]).astype(X.dtype, copy=False)
@@ -376,13 +380,20 @@ def _check_n_clusters(n_clusters, n_samples: int) -> int:
     return n_clusters
 
 
-def _kmeans_plusplus(X, n_clusters: int, rng, x_sq=None, n_local_trials: int | None = None):
-    """Greedy k-means++ on validated data; consumes ``rng`` exactly as scikit-learn does."""
+def _kmeans_plusplus(X, n_clusters: int, rng, x_sq=None,
+                     n_local_trials: int | None = None):
+    """Greedy k-means++ on validated data.
+
+    Consumes ``rng`` exactly as scikit-learn does.
+    """
     n = X.shape[0]
     if x_sq is None:
         x_sq = _row_norms_sq(X)
     x_sq = x_sq.astype(np.float64, copy=False)
-    n_trials = 2 + int(np.log(n_clusters)) if n_local_trials is None else n_local_trials
+    if n_local_trials is None:
+        n_trials = 2 + int(np.log(n_clusters))
+    else:
+        n_trials = n_local_trials
     centers = np.empty((n_clusters, X.shape[1]), dtype=X.dtype)
     indices = np.full(n_clusters, -1, dtype=np.int64)
 
@@ -909,15 +920,16 @@ class MissingDataKMeans(KMeans):
 
     @staticmethod
     def _fill_missing(X):
-        """Validated ``X`` with NaN replaced by 0 (the prior mean), and missing counts per row."""
+        """Validated ``X`` with NaN replaced by 0 (the prior mean), and the
+        number of missing entries of each row."""
         X = check_data(X, name="X", allow_nan=True)
         missing = np.isnan(X)
         n_missing = missing.sum(axis=1)
         empty_rows = np.flatnonzero(n_missing == X.shape[1])
         if empty_rows.size:
             raise ValueError(
-                f"X has {empty_rows.size} row(s) with every entry missing (first: row {empty_rows[0]}); "
-                "drop them before clustering"
+                f"X has {empty_rows.size} row(s) with every entry missing "
+                f"(first: row {empty_rows[0]}); drop them before clustering"
             )
         return np.where(missing, 0.0, X).astype(X.dtype, copy=False), n_missing
 
@@ -969,7 +981,8 @@ class MissingDataKMeans(KMeans):
         return self
 
     def expected_sq_distances(self, X) -> np.ndarray:
-        """Expected squared distance (cost (2)) from each row of ``X`` to each center.
+        """Expected squared distance (cost (2)) from each row of ``X`` to
+        each center.
 
         The same formula whatever ``distance`` was used to fit the centers.
 
@@ -982,7 +995,8 @@ class MissingDataKMeans(KMeans):
         Xf, n_missing = self._fill_missing(X)
         self._check_n_features(Xf)
         C = self.cluster_centers_.astype(Xf.dtype, copy=False)
-        d2 = _row_norms_sq(Xf)[:, None] - 2.0 * (Xf @ C.T) + _row_norms_sq(C)[None, :]
+        d2 = (_row_norms_sq(Xf)[:, None] - 2.0 * (Xf @ C.T)
+              + _row_norms_sq(C)[None, :])
         return np.maximum(d2, 0.0) + c * n_missing[:, None]
 
     def _rule_sq_distances(self, X) -> np.ndarray:
