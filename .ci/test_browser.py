@@ -115,6 +115,9 @@ def test_page_renders(browser, base_url, page):
     prose = browser.execute_script(VISIBLE_PROSE_JS)
     for raw in ("$$", "\\begin", "\\(", "\\["):
         assert raw not in prose, f"{page}: raw TeX {raw!r} visible: ...{prose[max(0, prose.find(raw) - 80):][:160]}..."
+    # A formula that Markdown broke in two (e.g. a line opening with "+ " read as a list item).
+    broken_math = re.search(r"\$\s*\\[A-Za-z]|\\[A-Za-z]+[^$\n]{0,40}\$", prose)
+    assert not broken_math, f"{page}: raw TeX visible: ...{prose[max(0, broken_math.start() - 80):][:160]}..."
     broken = browser.execute_script(
         "return [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);"
     )

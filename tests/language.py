@@ -238,3 +238,19 @@ def typography_errors(text: str, lang: str) -> list[tuple[int, str]]:
                 if found:
                     bad.append((n, f"{found.group(0)!r}: write {instead!r}"))
     return bad
+
+
+_LIST_MARKER = re.compile(r"^\s*(?:[+\-*]|\d+[.)])\s")
+
+
+def list_markers_in_math(text: str) -> list[int]:
+    """Line numbers where a line that continues inline math opens with ``+ ``, ``- ``,
+    ``* `` or ``1. ``: Markdown reads a list item there and breaks the formula in two."""
+    bad, open_span = [], False
+    for n, line in prose_lines(text):
+        if open_span and _LIST_MARKER.match(line):
+            bad.append(n)
+        dollars = len(re.findall(r"(?<!\\)\$", line.replace("$$", "")))
+        if dollars % 2:
+            open_span = not open_span
+    return bad

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import language
 from language import spelling_errors, typography_errors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,3 +160,15 @@ def test_glued_decimal_points_rule():
 def test_glued_numbers_have_a_decimal_comma(notebook):
     bad = glued_decimal_points(json.loads(notebook.read_text(encoding="utf-8")), notebook.parent.name)
     assert not bad, f"{_rel(notebook)}: glued with a decimal point (glue gmmlab.text.number(...) instead): {bad}"
+
+
+def test_list_marker_in_math_rule():
+    assert language.list_markers_in_math("Soit $a\n+ b$ et $c$.\n") == [2]
+    assert language.list_markers_in_math("Soit $a +\nb$.\n\n- un point\n") == []
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_rel)
+def test_no_list_marker_breaks_a_formula(page):
+    bad = language.list_markers_in_math(page.read_text(encoding="utf-8"))
+    assert not bad, (f"{_rel(page)}: lines {bad} continue inline math but open with a list marker "
+                     "(+, -, *, 1.): move the operator to the end of the previous line")
