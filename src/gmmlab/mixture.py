@@ -212,27 +212,35 @@ def log_gaussian_prob(X, means, precisions_cholesky, covariance_type="full"):
 
 
 def e_step(X, weights, means, precisions_cholesky, covariance_type="full"):
-    """E-step: responsibilities ``r_nk = p(z_n = k | x_n, theta)``, in log space.
+    """E-step: responsibilities ``r_nk = p(z_n = k | x_n, theta)``, in logs.
 
     Returns
     -------
     log_resp : ndarray of shape (n_samples, n_components)
-        ``log r_nk = log w_k + log N(x_n | k) - log p(x_n)`` (log-sum-exp normalised).
+        ``log r_nk = log w_k + log N(x_n | k) - log p(x_n)``, normalised
+        by log-sum-exp.
     mean_log_likelihood : float
         ``(1/n) sum_n log p(x_n | theta)``, the quantity EM never decreases.
     """
-    X, means, U = _check_step_model(X, means, precisions_cholesky, covariance_type)  # clear errors
+    # Bad input: a clear error, not a numpy traceback.
+    X, means, U = _check_step_model(
+        X, means, precisions_cholesky, covariance_type
+    )
     weights = _check_weights(weights, len(means))
-    with np.errstate(divide="ignore"):  # a weight of exactly 0 gives log 0 = -inf
-        log_joint = np.log(weights) + log_gaussian_prob(X, means, U, covariance_type)
+    with np.errstate(divide="ignore"):  # a weight 0 gives log 0 = -inf
+        log_joint = np.log(weights) + log_gaussian_prob(
+            X, means, U, covariance_type
+        )
     log_px = logsumexp(log_joint, axis=1)
     return log_joint - log_px[:, None], float(np.mean(log_px))
 
 
 def m_step(X, resp, covariance_type="full", reg_covar=1e-6):
-    """M-step: the weights, means and covariances that maximise Q(theta) for ``resp``.
+    """M-step: the weights, means and covariances that maximise Q(theta)
+    for the responsibilities ``resp``.
 
-    ``N_k = sum_n r_nk``, ``w_k = N_k / sum_k N_k``, ``mu_k = sum_n r_nk x_n / N_k`` and
+    ``N_k = sum_n r_nk``, ``w_k = N_k / sum_k N_k``,
+    ``mu_k = sum_n r_nk x_n / N_k`` and
     ``Sigma_k = sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T / N_k + reg_covar * I``
     ("tied" pools the scatter of all components, "diag" keeps its diagonal and
     "spherical" the mean of that diagonal).
@@ -243,7 +251,7 @@ def m_step(X, resp, covariance_type="full", reg_covar=1e-6):
     means : ndarray of shape (n_components, n_features)
     covariances : ndarray, shaped as ``GaussianMixture.covariances_``
     """
-    X, resp = _check_resp(X, resp)  # bad input: a clear error, not a numpy traceback
+    X, resp = _check_resp(X, resp)  # bad input: a clear error
     covariance_type = _check_covariance_type(covariance_type)
     reg_covar = check_positive_float(reg_covar, "reg_covar", allow_zero=True)
     nk = resp.sum(axis=0) + 10 * np.finfo(resp.dtype).eps  # no empty component
@@ -254,8 +262,11 @@ def m_step(X, resp, covariance_type="full", reg_covar=1e-6):
             diff = X - means[k]
             covariances[k] = (resp[:, k] * diff.T) @ diff / nk[k]
             covariances[k].flat[:: X.shape[1] + 1] += reg_covar
-    elif covariance_type == "tied":  # pooled: sum_k sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T / n
-        covariances = ((resp.sum(axis=1) * X.T) @ X - (nk * means.T) @ means) / nk.sum()
+    elif covariance_type == "tied":
+        # Pooled: sum_k sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T / N
+        covariances = (
+            (resp.sum(axis=1) * X.T) @ X - (nk * means.T) @ means
+        ) / nk.sum()
         covariances.flat[:: X.shape[1] + 1] += reg_covar
     else:
         covariances = resp.T @ (X * X) / nk[:, None] - means**2 + reg_covar

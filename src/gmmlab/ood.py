@@ -116,11 +116,13 @@ _LAYERS = ("penultimate", "penultimate_relu", "hidden1", "logits")
 
 
 class MLP(nn.Module):
-    """The homework's network: Flatten, Linear 784->128, ReLU, Linear 128->64, ReLU, Linear 64->10.
+    """The homework's network: Flatten, Linear 784->128, ReLU,
+    Linear 128->64, ReLU, Linear 64->10.
 
-    Laid out exactly as the homework's class -- one ``nn.Sequential`` named ``layers``
-    that starts with the ``Flatten`` -- so a ``state_dict`` saved from the homework's own
-    class loads into this one (keys ``layers.1.*``, ``layers.3.*``, ``layers.5.*``).
+    Laid out exactly as the homework's class -- one ``nn.Sequential`` named
+    ``layers`` that starts with the ``Flatten`` -- so a ``state_dict`` saved
+    from the homework's own class loads into this one (keys ``layers.1.*``,
+    ``layers.3.*``, ``layers.5.*``).
     Inputs are images scaled to [0, 1] (use :func:`scale_images`), of shape
     ``(n, 28, 28)`` or ``(n, 784)``; :meth:`forward` returns the 10 logits.
     Used by the assignment chapter (``book/*/07_ood``).
@@ -149,12 +151,14 @@ class MLP(nn.Module):
         return self.layers(x)
 
     def penultimate(self, x: torch.Tensor) -> torch.Tensor:
-        """The homework's features: ``self.layers[:-2](x)``, the 64 outputs of the
-        second linear layer *before* its ReLU (the ``Flatten`` is inside ``layers``)."""
+        """The homework's features: ``self.layers[:-2](x)``, the 64 outputs
+        of the second linear layer *before* its ReLU (the ``Flatten`` is
+        inside ``layers``)."""
         return self.layers[:-2](x)
 
     def penultimate_relu(self, x: torch.Tensor) -> torch.Tensor:
-        """The same 64 units *after* the second ReLU: ``self.layers[:-1](x)``."""
+        """The same 64 units *after* the second ReLU, ``self.layers[:-1](x)``.
+        """
         return self.layers[:-1](x)
 
     def hidden1(self, x: torch.Tensor) -> torch.Tensor:
