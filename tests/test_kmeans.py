@@ -105,6 +105,34 @@ def test_empty_cluster_is_reseeded_like_sklearn():
     np.testing.assert_array_equal(new[2], X[np.argmax(d)])
 
 
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_reseeding_that_empties_a_singleton_matches_sklearn(device):
+    # The empty cluster (center 1000) takes 100, the only point of its cluster: that one is
+    # left empty and, as in scikit-learn, takes the largest cluster's mean -- never 0 / 0.
+    import warnings
+
+    X = np.array([[0.0], [1.0], [2.0], [100.0]])
+    init = np.array([[0.5], [1.5], [60.0], [1000.0]])
+    new, _, _ = lloyd_step(X, init)
+    np.testing.assert_array_equal(new.ravel(), [0.5, 2.0, 0.5, 100.0])
+    for max_iter in (1, 2, 300):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scikit-learn: fewer distinct clusters than K
+            ref = SkKMeans(4, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd").fit(X)
+        ours = KMeans(4, init=init, max_iter=max_iter, device=device).fit(X)
+        np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_)
+        assert ours.n_iter_ == ref.n_iter_ and np.isfinite(ours.inertia_history_).all()
+        assert ours.inertia_ == pytest.approx(ref.inertia_)
+
+
+def test_duplicate_points_are_not_reseeded():
+    # Every point on its center: nothing to re-seed (scikit-learn returns early too).
+    X = np.array([[1.0], [1.0], [1.0]])
+    new, labels, inertia = lloyd_step(X, np.array([[1.0], [5.0]]))
+    assert inertia == 0 and np.all(np.isfinite(new)) and labels.tolist() == [0, 0, 0]
+
+
 # --------------------------------------------------------------------------- invariants
 
 

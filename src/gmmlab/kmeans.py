@@ -180,12 +180,16 @@ def _assign(X, centers, x_sq=None, *, sums: bool = False, pool=None, chunk_size:
 def _relocate_empty(X, centers, labels, sums, counts) -> None:
     """Re-seed empty clusters in place: each takes the point farthest from its own center.
 
-    Deterministic (farthest first, ties by index), as scikit-learn's Lloyd does.
+    Deterministic (farthest first, ties by index), as scikit-learn's Lloyd does;
+    nothing moves when every point sits on its center (duplicate points). A
+    singleton cluster can be emptied so: :func:`_cluster_means` places it.
     """
     empty = np.flatnonzero(counts == 0)
     if empty.size == 0:
         return
     dist = ((X - centers[labels]) ** 2).sum(axis=1, dtype=np.float64)
+    if dist.max() == 0:
+        return
     far = np.lexsort((np.arange(X.shape[0]), -dist))[: empty.size]
     for k_new, i in zip(empty, far):
         k_old = labels[i]
@@ -236,8 +240,16 @@ def lloyd_step(X, centers, x_sq=None, *, pool=None):
     )
     # Update step: each center moves to the mean of its points.
     _relocate_empty(X, centers, labels, sums, counts)
-    new_centers = (sums / counts[:, None]).astype(X.dtype, copy=False)
+    new_centers = _cluster_means(sums, counts).astype(X.dtype, copy=False)
     return new_centers, labels, inertia
+
+
+def _cluster_means(sums, counts):
+    """``sums / counts`` per cluster; a cluster still empty after re-seeding
+    takes the mean of the largest cluster, as in scikit-learn (never 0 / 0)."""
+    means = sums / np.maximum(counts, 1)[:, None]
+    means[counts == 0] = means[np.argmax(counts)]
+    return means
 
 
 def _iterate(step, centers, *, max_iter: int, tol: float, same=np.array_equal, float64=np.float64):
@@ -333,6 +345,8 @@ def _torch_relocate_empty(X, centers, labels, sums, counts) -> None:
     if not empty:
         return
     dist = ((X - centers[labels]) ** 2).sum(1, dtype=torch.float64)
+    if float(dist.max()) == 0:
+        return
     # farthest first, ties by index (stable sort of -dist)
     far = torch.sort(-dist, stable=True).indices[: len(empty)].tolist()
     for k_new, i in zip(empty, far):
@@ -347,7 +361,11 @@ def _torch_lloyd_step(X, centers, x_sq):
     """Torch twin of :func:`lloyd_step`."""
     labels, min_sq, sums, counts = _torch_assign(X, centers, x_sq, sums=True)
     _torch_relocate_empty(X, centers, labels, sums, counts)
-    new_centers = (sums / counts[:, None]).to(X.dtype)
+    new_centers = sums / counts.clamp(min=1)[:, None]
+    empty = counts == 0
+    if bool(empty.any()):
+        new_centers[empty] = new_centers[int(counts.argmax())].clone()
+    new_centers = new_centers.to(X.dtype)
     return new_centers, labels, float(min_sq.sum())
 
 
