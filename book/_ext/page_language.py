@@ -10,7 +10,8 @@ The page's body follows it too: the labels that sphinx-exercise and sphinx-proof
 (« Afficher le code », "Mostrar o código"), the numbers of figures and
 tables ("Tabela 8.1") and Sphinx's own words ("Link para este cabeçalho") are looked up
 in the page's language, once when the page is read (the directives' titles) and once
-when it is resolved and written (cross-references, the HTML visitors).
+when it is resolved and written (cross-references, the HTML visitors). References to
+theorems read « le théorème 6.4 », "o teorema 6.4", lower case as in a sentence.
 """
 
 from __future__ import annotations
@@ -190,8 +191,32 @@ class _CellPromptsInPageLanguage(SphinxPostTransform):
             node["prompt_show"], node["prompt_hide"] = prompts[kind]
 
 
+def _lowercase_proof_references(app) -> None:
+    """French and Portuguese write « le théorème 6.4 », "o teorema 6.4" in a sentence:
+    sphinx-proof's generated reference texts ("Théorème 6.4") lose their capital there.
+    A reference given its own text (``{prf:ref}`texte <label>```) is left as written."""
+    from sphinx_proof.domain import ProofDomain
+
+    original = ProofDomain.resolve_xref
+    if getattr(original, "_gmmlab_lowercase", False):
+        return
+
+    def resolve_xref(self, env, fromdocname, builder, typ, target, node, contnode):
+        generated = target in contnode[0]
+        reference = original(self, env, fromdocname, builder, typ, target, node, contnode)
+        if reference is not None and generated and page_language(app, fromdocname) in PROOF_WORD:
+            text = reference.children[0]
+            if isinstance(text, nodes.Text) and text[:1].isupper():
+                reference.replace(text, nodes.Text(text[:1].lower() + text[1:]))
+        return reference
+
+    resolve_xref._gmmlab_lowercase = True
+    ProofDomain.resolve_xref = resolve_xref
+
+
 def setup(app):
     app.connect("builder-inited", _init)
+    app.connect("builder-inited", _lowercase_proof_references)
     app.connect("source-read", _on_read)
     app.add_post_transform(_PageLanguageBeforeResolving)
     app.add_post_transform(_CellPromptsInPageLanguage)
