@@ -232,6 +232,9 @@ def test_exercises_and_theorems_in_page_language(browser, base_url, page):
                       .map(e => e.textContent.trim()),
           equations: [...document.querySelectorAll('main span.eqno')].map(e => e.firstChild.textContent),
           toggles: [...document.querySelectorAll('main details.hide > summary > p.collapsed')].map(e => e.textContent.trim()),
+          references: [...document.querySelectorAll('main a.reference.internal')]
+                      .filter(a => /#(fr|pt)-(thm|lem|prop|cor)-/.test(a.getAttribute('href') || ''))
+                      .map(a => a.textContent.trim()),
         };""")
     numbered = rf"{number}\.\d+"
     if number >= 2:
@@ -247,6 +250,9 @@ def test_exercises_and_theorems_in_page_language(browser, base_url, page):
     allowed = {"fr": {"Afficher le code", "Afficher la sortie", "Afficher la cellule"},
                "pt": {"Mostrar o código", "Mostrar a saída", "Mostrar a célula"}}[lang]
     assert set(found["toggles"]) <= allowed, f"{page}: hidden-cell toggles worded {set(found['toggles'])}"
+    lower = "|".join(w.lower() for w in words["prf"])
+    for t in found["references"]:  # « le théorème 2.1 », as in a sentence
+        assert re.match(rf"({lower}) \d+\.\d+$", t), f"{page}: a reference to a theorem reads {t!r}"
     for t in found["equations"]:
         assert re.fullmatch(rf"\({numbered}\)", t.strip()), f"{page}: equation numbered {t!r}"
 
