@@ -10,8 +10,8 @@ and no raw TeX (``$$``, ``\\begin``) is left visible; every image loaded; the li
 twin page in the other language leads to it; the interface language is the page's;
 each chapter offers its ``.ipynb`` and ``.md`` for download, and has Colab, Binder and
 repository buttons pointing at ``repository.url`` of ``_config.yml``.
-On every chapter: no code cell (nor the library code it shows) scrolls sideways at
-1280 px; exercises, solutions, theorems and proofs carry their labels in the page's
+On every chapter: no code cell (nor the library code it shows) and no formula scrolls
+sideways at 1280 px; exercises, solutions, theorems and proofs carry their labels in the page's
 language (« Exercice 8.2 », "Solução", "Teorema 2.1", « Démonstration », the toggles of
 hidden code « Afficher le code »), numbered per
 chapter like its equations ((8.3)); solutions stay hidden until the reader opens them.
@@ -213,6 +213,32 @@ def test_code_fits_the_page(browser, base_url, page):
         ".map(p => p.textContent.split('\\n').sort((a, b) => b.length - a.length)[0].slice(0, 100));"
     )
     assert not wide, f"{page}: code that scrolls sideways at 1280 px, e.g. {wide[:3]}"
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_formulas_fit_the_page(browser, base_url, page):
+    """No displayed formula scrolls sideways, no inline one runs out of its box (solutions open)."""
+    import time
+
+    _open(browser, base_url + page)
+    browser.execute_script("document.querySelectorAll('main div.solution .admonition-title')"
+                           ".forEach(t => t.click());")
+    time.sleep(1)
+    wide = browser.execute_script("""
+        const out = [];
+        document.querySelectorAll('main mjx-container').forEach(c => {
+          const text = (c.parentElement.textContent || '').trim().slice(0, 60);
+          if (c.getAttribute('display') === 'true') {
+            if (c.scrollWidth > c.clientWidth + 1) out.push(['display', text]);
+          } else {
+            const host = c.closest('.admonition, .proof, .exercise, .solution')
+                         || document.querySelector('main article');
+            if (c.getBoundingClientRect().right > host.getBoundingClientRect().right + 1)
+              out.push(['inline', text]);
+          }
+        });
+        return out;""")
+    assert not wide, f"{page}: formulas wider than the page at 1280 px: {wide[:4]}"
 
 
 @pytest.mark.parametrize("page", CHAPTERS)
