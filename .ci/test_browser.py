@@ -226,7 +226,7 @@ def test_formulas_fit_the_page(browser, base_url, page):
     time.sleep(1)
     wide = browser.execute_script("""
         const out = [];
-        document.querySelectorAll('main mjx-container').forEach(c => {
+        document.querySelectorAll('main article mjx-container').forEach(c => {
           const text = (c.parentElement.textContent || '').trim().slice(0, 60);
           if (c.getAttribute('display') === 'true') {
             if (c.scrollWidth > c.clientWidth + 1) out.push(['display', text]);
