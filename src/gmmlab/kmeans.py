@@ -246,9 +246,14 @@ def lloyd_step(X, centers, x_sq=None, *, pool=None):
 
 def _cluster_means(sums, counts):
     """``sums / counts`` per cluster; a cluster still empty after re-seeding
-    takes the mean of the largest cluster, as in scikit-learn (never 0 / 0)."""
-    means = sums / np.maximum(counts, 1)[:, None]
-    means[counts == 0] = means[np.argmax(counts)]
+    takes the mean of the largest cluster, as in scikit-learn (never 0 / 0).
+
+    For numpy arrays and torch tensors alike (:func:`_torch_lloyd_step`).
+    """
+    means = sums / counts.clip(min=1)[:, None]
+    empty = counts == 0
+    if bool(empty.any()):
+        means[empty] = means[[int(counts.argmax())]]  # a copy: no aliasing
     return means
 
 
@@ -361,11 +366,7 @@ def _torch_lloyd_step(X, centers, x_sq):
     """Torch twin of :func:`lloyd_step`."""
     labels, min_sq, sums, counts = _torch_assign(X, centers, x_sq, sums=True)
     _torch_relocate_empty(X, centers, labels, sums, counts)
-    new_centers = sums / counts.clamp(min=1)[:, None]
-    empty = counts == 0
-    if bool(empty.any()):
-        new_centers[empty] = new_centers[int(counts.argmax())].clone()
-    new_centers = new_centers.to(X.dtype)
+    new_centers = _cluster_means(sums, counts).to(X.dtype)
     return new_centers, labels, float(min_sq.sum())
 
 
