@@ -97,8 +97,17 @@ def prose_lines(text: str):
 def prose(text: str):
     """Yield ``(line number, text)`` of the prose with inline math, inline code and roles
     removed, also where such a span runs over a line break."""
+    for n, _, _, cleaned in _prose_spans(text):
+        yield n, cleaned
+
+
+def _prose_spans(text: str):
+    """Yield ``(line number, line, open span, text)`` for each prose line: the span
+    (``"$"`` inline math, ``"`"`` inline code or a role's text, or None) that the line
+    continues from the line before, and the line with such spans removed."""
     open_span = None  # "$" inside inline math, "`" inside inline code or a role's text
     for n, line in prose_lines(text):
+        starts_in = open_span
         out, i = [], 0
         while i < len(line):
             ch = line[i]
@@ -113,7 +122,7 @@ def prose(text: str):
             elif open_span is None:
                 out.append(ch)
             i += 1
-        yield n, re.sub(r"\{[a-zA-Z:-]+\}", " ", "".join(out))
+        yield n, line, starts_in, re.sub(r"\{[a-zA-Z:-]+\}", " ", "".join(out))
 
 
 def strip_markup(line: str) -> str:
@@ -246,11 +255,7 @@ _LIST_MARKER = re.compile(r"^\s*(?:[+\-*]|\d+[.)])\s")
 def list_markers_in_math(text: str) -> list[int]:
     """Line numbers where a line that continues inline math opens with ``+ ``, ``- ``,
     ``* `` or ``1. ``: Markdown reads a list item there and breaks the formula in two."""
-    bad, open_span = [], False
-    for n, line in prose_lines(text):
-        if open_span and _LIST_MARKER.match(line):
-            bad.append(n)
-        dollars = len(re.findall(r"(?<!\\)\$", line.replace("$$", "")))
-        if dollars % 2:
-            open_span = not open_span
-    return bad
+    return [
+        n for n, line, starts_in, _ in _prose_spans(text)
+        if starts_in == "$" and _LIST_MARKER.match(line)
+    ]
