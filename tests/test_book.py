@@ -337,17 +337,11 @@ _LITERALINCLUDE = re.compile(r"^```\{literalinclude\} (?P<path>\S+)\n(?P<options
 
 
 def _python_object_lines(path: Path, dotted: str) -> list[str]:
-    import ast
+    """The lines ``literalinclude`` shows for ``:pyobject: dotted`` (Sphinx's own lookup)."""
+    from sphinx.pycode import ModuleAnalyzer
 
-    source = path.read_text(encoding="utf-8")
-    body = ast.parse(source).body
-    for part in dotted.split("."):
-        node = next(n for n in body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part)
-        body = node.body
-    start = node.decorator_list[0].lineno if node.decorator_list else node.lineno
-    lines = source.splitlines()[start - 1 : node.end_lineno]
-    indent = len(lines[0]) - len(lines[0].lstrip())
-    return [line[indent:] for line in lines]
+    _, start, end = ModuleAnalyzer.for_file(str(path), "").find_tags()[dotted]
+    return path.read_text(encoding="utf-8").splitlines()[start - 1 : end]
 
 
 @pytest.mark.parametrize("md", CHAPTERS, ids=_rel)
