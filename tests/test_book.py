@@ -254,20 +254,20 @@ def test_exercise_rules():
 
 @pytest.mark.parametrize("md", CHAPTERS, ids=_rel)
 def test_chapter_opens_with_objectives_and_prerequisites(md):
-    lang, words = md.parent.name, APPARATUS[md.parent.name]
+    words = APPARATUS[md.parent.name]
     text = md.read_text(encoding="utf-8")
     head = text[: text.find("```{code-cell}")]  # before the set-up cell: right under the title
+    blocks = {}
     for key in ("objectives", "prerequisites"):
         block = re.search(r":::\{admonition\} " + re.escape(words[key]) + r"\n(.*?)\n:::", head, re.S)
         assert block, f"{_rel(md)}: no « {words[key]} » admonition under the title"
-        items = re.findall(r"^- ", block.group(1), re.M)
+        blocks[key] = block.group(1)
+        items = re.findall(r"^- ", blocks[key], re.M)
         assert (3 if key == "objectives" else 1) <= len(items) <= (5 if key == "objectives" else 8), (
             f"{_rel(md)}: « {words[key]} » has {len(items)} items")
     number = md.name[:2]
     if number != "01":
-        prerequisites = re.search(r":::\{admonition\} " + re.escape(words["prerequisites"]) + r"\n(.*?)\n:::",
-                                  head, re.S).group(1)
-        assert re.search(r"\]\(0\d_[a-z_]+\.ipynb", prerequisites), (
+        assert re.search(r"\]\(0\d_[a-z_]+\.ipynb", blocks["prerequisites"]), (
             f"{_rel(md)}: the prerequisites link to no earlier chapter")
     if number in HOMEWORK_CHAPTERS:
         assert re.search(r":::\{admonition\} " + re.escape(words["homework"]), text[: text.find("\n## ")]), (
