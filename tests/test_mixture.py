@@ -45,20 +45,16 @@ def _initial_parameters(X, K, covariance_type, seed=0):
     return dict(weights_init=weights, means_init=means, precisions_init=precisions)
 
 
-@pytest.fixture(params=["direct", "phi"])
-def engine(request, monkeypatch):
-    """Run a test with each of fit's two EM engines (for "full"; the others always use Phi)."""
-    import gmmlab.mixture as mixture
-
-    monkeypatch.setattr(mixture, "DIRECT_MAX_COMPONENTS", 100 if request.param == "direct" else 0)
-    return request.param
+#: Every engine for every covariance type it fits ("direct" fits "full" only).
+ENGINE_CASES = [(ct, engine) for ct in COVARIANCE_TYPES for engine in ("reference", "fast", "direct")
+                if engine != "direct" or ct == "full"]
 
 
 def _rel(a, b):
     return np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-12))
 
 
-@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("covariance_type, engine", ENGINE_CASES)
 @pytest.mark.parametrize("name", sorted(DATASETS))
 def test_equal_to_sklearn_from_identical_initial_parameters(name, covariance_type, engine):
     X = DATASETS[name]
@@ -67,7 +63,7 @@ def test_equal_to_sklearn_from_identical_initial_parameters(name, covariance_typ
     kw = dict(n_components=K, covariance_type=covariance_type, tol=1e-6, max_iter=60, **init)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ours = GaussianMixture(**kw).fit(X)
+        ours = GaussianMixture(**kw, engine=engine).fit(X)
         ref = SkGaussianMixture(**kw).fit(X)
     assert ours.n_iter_ == ref.n_iter_
     assert ours.converged_ == ref.converged_
@@ -99,11 +95,11 @@ def _fit_quiet(gm, X):
         return gm.fit(X)
 
 
-@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("covariance_type, engine", ENGINE_CASES)
 def test_mean_log_likelihood_never_decreases(covariance_type, engine):
     X = DATASETS["blobs4d"]
     gm = _fit_quiet(GaussianMixture(4, covariance_type=covariance_type, init_params="random",
-                                    tol=0, max_iter=40, random_state=0), X)
+                                    tol=0, max_iter=40, random_state=0, engine=engine), X)
     h = np.asarray(gm.log_likelihood_history_)
     assert len(h) == 40 and gm.n_iter_ == 40 and not gm.converged_
     assert np.all(np.diff(h) >= -1e-10 * np.abs(h[1:]))
@@ -112,12 +108,13 @@ def test_mean_log_likelihood_never_decreases(covariance_type, engine):
     assert gm.score(X) >= h[-1] - 1e-10
 
 
-@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("covariance_type, engine", ENGINE_CASES)
 def test_engine_iterations_equal_the_step_functions(covariance_type, engine):
-    """fit's fast engine runs exactly the EM of e_step/m_step/precision_cholesky."""
+    """Every engine runs exactly the EM of e_step/m_step/precision_cholesky."""
     X = DATASETS["shifted3d"]
     init = _initial_parameters(X, 3, covariance_type, seed=5)
-    gm = GaussianMixture(3, covariance_type=covariance_type, tol=0, max_iter=7, **init)
+    gm = GaussianMixture(3, covariance_type=covariance_type, tol=0, max_iter=7, engine=engine,
+                         **init)
     _fit_quiet(gm, X)
     w, m = init["weights_init"], init["means_init"]
     P = init["precisions_init"]
@@ -133,7 +130,7 @@ def test_engine_iterations_equal_the_step_functions(covariance_type, engine):
     for ours, ref in [(gm.weights_, w), (gm.means_, m), (gm.covariances_, c),
                       (gm.precisions_cholesky_, U)]:
         assert _rel(ours, ref) < 1e-8
-    # predict_proba (the step functions) agrees with fit_predict (the engine)
+    # predict_proba agrees with fit_predict (the fit's engine)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         labels = gm.fit_predict(X)
@@ -436,31 +433,29 @@ def _assert_same_run(a, b, attrs, tol):
 
 def test_block_by_block_path_equals_the_whole_array_path(monkeypatch):
     """Data too large for Phi(X) in memory: the features are recomputed per block."""
-    import gmmlab.mixture as mixture
+    from gmmlab.mixture.engines import quadratic
 
     X = DATASETS["blobs4d"]
-    kw = dict(n_components=3, init_params="random", random_state=0, tol=0, max_iter=10)
-    monkeypatch.setattr(mixture, "DIRECT_MAX_COMPONENTS", 0)
+    kw = dict(n_components=3, init_params="random", random_state=0, tol=0, max_iter=10,
+              engine="fast")
     whole = _fit_quiet(GaussianMixture(**kw), X)
-    monkeypatch.setattr(mixture, "MAX_FEATURE_BYTES", 1000)
-    monkeypatch.setattr(mixture, "CHUNK_BYTES", 50 * 15 * 8)  # blocks of 50 samples
+    monkeypatch.setattr(quadratic, "MAX_FEATURE_BYTES", 1000)
+    monkeypatch.setattr(quadratic, "CHUNK_BYTES", 50 * 15 * 8)  # blocks of 50 samples
     blocks = _fit_quiet(GaussianMixture(**kw), X)
     _assert_same_run(blocks, whole, ["covariances_"], tol=1e-10)
 
 
-@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+@pytest.mark.parametrize("covariance_type", ["full"])
 def test_direct_engine_in_row_blocks_equals_the_phi_engine(monkeypatch, covariance_type):
     """The direct form (few components, "full") in blocks of rows runs the same EM as Phi."""
-    import gmmlab.mixture as mixture
+    from gmmlab.mixture.engines import direct as direct_module
 
     X = DATASETS["shifted3d"]
     kw = dict(n_components=3, covariance_type=covariance_type, init_params="random",
               random_state=0, tol=0, max_iter=10)
-    monkeypatch.setattr(mixture, "DIRECT_MAX_COMPONENTS", 0)
-    phi = _fit_quiet(GaussianMixture(**kw), X)
-    monkeypatch.setattr(mixture, "DIRECT_MAX_COMPONENTS", 100)
-    monkeypatch.setattr(mixture, "DIRECT_BLOCK_ELEMENTS", 3 * 3 * 37)  # blocks of 37 rows
-    direct = _fit_quiet(GaussianMixture(**kw), X)
+    phi = _fit_quiet(GaussianMixture(**kw, engine="fast"), X)
+    monkeypatch.setattr(direct_module, "BLOCK_ELEMENTS", 3 * 3 * 37)  # blocks of 37 rows
+    direct = _fit_quiet(GaussianMixture(**kw, engine="direct"), X)
     _assert_same_run(direct, phi, ["weights_", "means_", "covariances_", "precisions_cholesky_"],
                      tol=1e-9)
     with warnings.catch_warnings():
@@ -468,32 +463,26 @@ def test_direct_engine_in_row_blocks_equals_the_phi_engine(monkeypatch, covarian
         np.testing.assert_array_equal(direct.fit_predict(X), phi.predict(X))
 
 
-def test_reuse_features_builds_phi_once_per_data_set_and_changes_nothing(monkeypatch):
-    import gmmlab.mixture as mixture
+def test_fit_many_builds_phi_once_for_a_whole_sweep(monkeypatch):
+    """fit_many serves every K of a sweep from one Phi(X); a fit alone builds its own."""
+    from gmmlab.mixture.engines import QuadraticFeatureEngine
 
-    monkeypatch.setattr(mixture, "DIRECT_MAX_COMPONENTS", 0)
     calls = []
-    original = mixture._QuadraticFeatureEM.features_t
-    monkeypatch.setattr(mixture._QuadraticFeatureEM, "features_t",
-                        lambda self, Xc: calls.append(Xc.shape) or original(self, Xc))
-    X, Y = DATASETS["blobs4d"], DATASETS["shifted3d"]
-    kw = dict(init_params="random", random_state=0, tol=0, max_iter=5)
-    alone = [_fit_quiet(GaussianMixture(k, **kw), X) for k in (2, 3)]
-    assert len(calls) == 2
+    original = QuadraticFeatureEngine.features_t
+    monkeypatch.setattr(QuadraticFeatureEngine, "features_t",
+                        lambda self, Xc, pool=None: calls.append(Xc.shape) or original(self, Xc, pool))
+    X = DATASETS["blobs4d"]
+    kw = dict(init_params="random", random_state=0, tol=0, max_iter=5, engine="fast")
+    alone = [_fit_quiet(GaussianMixture(k, **kw), X) for k in (2, 3, 4)]
+    assert len(calls) == 3
     calls.clear()
-    with mixture.reuse_features():
-        shared = [_fit_quiet(GaussianMixture(k, **kw), X) for k in (2, 3)]
-        assert len(calls) == 1  # built once for X
-        _fit_quiet(GaussianMixture(2, **kw), Y)
-        _fit_quiet(GaussianMixture(2, covariance_type="diag", **kw), X)
-        assert len(calls) == 3  # new data, or other features: rebuilt
-        with mixture.reuse_features():  # nested: the outer context keeps its cache
-            _fit_quiet(GaussianMixture(2, covariance_type="diag", **kw), X)
-        assert len(calls) == 3
-    assert mixture._shared_features is None
-    for a, b in zip(alone, shared):
-        assert a.log_likelihood_history_ == b.log_likelihood_history_
-        np.testing.assert_array_equal(a.covariances_, b.covariances_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        together = fit_many([GaussianMixture(k, **kw) for k in (2, 3, 4)], X)
+    assert len(calls) == 1
+    for a, b in zip(alone, together):
+        np.testing.assert_allclose(a.log_likelihood_history_, b.log_likelihood_history_, rtol=1e-13)
+        np.testing.assert_allclose(a.covariances_, b.covariances_, rtol=1e-11, atol=1e-14)
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -595,17 +584,17 @@ def test_constant_features_leave_phi_and_change_nothing(monkeypatch, covariance_
     """A feature that is constant (a dead ReLU unit) makes rows of Phi that are 0 for every
     sample: Phi drops them, and the fit still equals scikit-learn's (here with Phi, and with
     several fits together)."""
-    import gmmlab.mixture as mixture
+    from gmmlab._backend import Backend
+    from gmmlab.mixture.engines import QuadraticFeatureEngine
 
-    monkeypatch.setattr(mixture, "DIRECT_MAX_COMPONENTS", 0)
     base = DATASETS["blobs4d"]
     X = np.column_stack([base[:, :2], np.zeros(len(base)), base[:, 2:], np.full(len(base), 3.0)])
-    engine = mixture._QuadraticFeatureEM(X, covariance_type, 1e-3, mixture._Backend())
+    engine = QuadraticFeatureEngine(X, covariance_type, 1e-3, Backend())
     assert engine.alive.tolist() == [0, 1, 3, 4]
     assert engine.n_rows == (15 if covariance_type in ("full", "tied") else 9) < engine.D
     assert engine.blocks[0][1].shape == (engine.n_rows, len(X))
     kw = dict(covariance_type=covariance_type, reg_covar=1e-3, random_state=0)
-    alone = _fit_quiet(GaussianMixture(3, **kw), X)
+    alone = _fit_quiet(GaussianMixture(3, engine="fast", **kw), X)
     together = fit_many([GaussianMixture(k, **kw) for k in (2, 3)], X)[1]
     ref = SkGaussianMixture(3, **kw).fit(X)
     for gm in (alone, together):

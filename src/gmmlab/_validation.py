@@ -15,12 +15,21 @@ from sklearn.utils import check_array, check_random_state, check_scalar
 
 __all__ = [
     "NotFittedError",
+    "COVARIANCE_TYPES",
+    "SIMPLEX_ATOL",
+    "check_array_shape",
+    "check_covariance_type",
     "check_data",
+    "check_device",
+    "check_simplex",
+    "covariance_shape",
+    "check_float_dtype",
     "check_int",
     "check_list",
     "check_positive_float",
     "check_random_state",
     "check_fitted",
+    "check_sample_weight",
     "to_numpy",
 ]
 
@@ -56,8 +65,10 @@ def check_data(
         Minimum number of rows.
     """
     X = to_numpy(X)
+    # object arrays of numbers are converted (as scikit-learn does); complex numbers
+    # get scikit-learn's "Complex data not supported" ValueError
     if isinstance(X, (str, bytes)) or (
-        isinstance(X, np.ndarray) and X.dtype.kind not in "biuf"
+        isinstance(X, np.ndarray) and X.dtype.kind not in "biufOc"
     ):
         raise TypeError(
             f"{name} must be a numeric array of shape (n_samples, n_features), "
@@ -118,3 +129,126 @@ def check_fitted(estimator, attribute: str) -> None:
             f"This {type(estimator).__name__} instance is not fitted yet: "
             "call 'fit' with appropriate arguments before using this method."
         )
+
+
+def check_device(device):
+    """``None`` (numpy) or a ``torch.device``; a ValueError naming ``device`` otherwise."""
+    if device is None:
+        return None
+    import torch
+
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str):
+        raise TypeError(
+            f"device must be None, a string such as 'cpu' or 'cuda', or a torch.device, "
+            f"got {type(device).__name__}"
+        )
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be None or a torch device such as 'cpu' or 'cuda', got {device!r}") from None
+
+
+def check_float_dtype(dtype) -> str:
+    """'float64' or 'float32' for None, a name, a numpy or a torch dtype; else a ValueError."""
+    if dtype is None:
+        return "float64"
+    name = str(dtype).replace("torch.", "")
+    if name not in ("float64", "float32"):
+        try:
+            name = np.dtype(dtype).name
+        except TypeError:
+            pass
+    if name not in ("float64", "float32"):
+        raise ValueError(f"dtype must be float64 or float32 (or None), got {dtype!r}")
+    return name
+
+
+# -- Gaussian-mixture parameters ----------------------------------------------------
+
+#: The covariance structures of a Gaussian mixture (scikit-learn's names).
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+#: Tolerance on ``sum(p) = 1`` for every probability vector gmmlab accepts
+#: (mixture weights, rows of responsibilities).
+SIMPLEX_ATOL = 1e-8
+
+
+def check_covariance_type(covariance_type) -> str:
+    if covariance_type not in COVARIANCE_TYPES:
+        raise ValueError(
+            f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}"
+        )
+    return covariance_type
+
+
+def covariance_shape(covariance_type: str, n_components: int, n_features: int) -> tuple[int, ...]:
+    """Shape of the covariances (or precisions, or their Cholesky factors) of a mixture."""
+    K, d = n_components, n_features
+    return {"full": (K, d, d), "tied": (d, d), "diag": (K, d), "spherical": (K,)}[
+        check_covariance_type(covariance_type)
+    ]
+
+
+def check_array_shape(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A finite float array of exactly ``shape`` (float32 kept, anything else float64),
+    or a ValueError/TypeError naming ``name``."""
+    try:
+        a = np.asarray(to_numpy(value))
+    except (ValueError, TypeError):  # ragged nested lists
+        a = None
+    if a is None or a.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must be a numeric array of shape {shape}, got {type(value).__name__}"
+        )
+    a = a if a.dtype == np.float32 else a.astype(np.float64)
+    if a.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite (no NaN or infinity)")
+    return a
+
+
+def check_simplex(p: np.ndarray, name: str, *, axis: int = -1) -> np.ndarray:
+    """``p`` (already a float array) if its entries are in [0, 1] and sum to 1 along
+    ``axis`` (within :data:`SIMPLEX_ATOL`); otherwise a ValueError naming ``name``."""
+    sums = p.sum(axis=axis)
+    if (p < 0).any() or not np.all(np.abs(sums - 1.0) <= SIMPLEX_ATOL):
+        raise ValueError(
+            f"{name} must be >= 0 and sum to 1 (within {SIMPLEX_ATOL:g}), got "
+            f"sum {float(np.ravel(sums)[np.argmax(np.abs(np.ravel(sums) - 1))]):.10g}, min {p.min():.3g}"
+        )
+    return p
+
+
+def check_sample_weight(sample_weight, X):
+    """``None``, or ``sample_weight`` as a 1-D array of ``X``'s float dtype, one weight per row.
+
+    A scalar gives every row that weight. Weights must be finite and >= 0, and not
+    all 0 (scikit-learn's ``_check_sample_weight``, whose messages name
+    ``sample_weight``); ``None`` stays ``None`` so that unweighted code paths stay
+    unweighted.
+    """
+    if sample_weight is None:
+        return None
+    from sklearn.utils.validation import _check_sample_weight
+
+    if isinstance(sample_weight, (str, bytes, bool, np.bool_)):
+        raise TypeError(
+            f"sample_weight must be None, a number or an array of shape (n_samples,), "
+            f"got {type(sample_weight).__name__}"
+        )
+    if isinstance(sample_weight, numbers.Real) and not np.isfinite(sample_weight):
+        raise ValueError(f"sample_weight must be finite, got {sample_weight!r}")
+    try:
+        return _check_sample_weight(to_numpy(sample_weight), X, dtype=X.dtype, ensure_non_negative=True)
+    except TypeError as exc:
+        raise TypeError(
+            f"sample_weight must be None, a number or an array of shape (n_samples,), "
+            f"got {type(sample_weight).__name__} ({exc})"
+        ) from None
+    except ValueError as exc:
+        message = str(exc)
+        if "sample_weight" not in message and "Sample weights" not in message:
+            message = f"sample_weight: {message}"
+        raise ValueError(message) from None

@@ -138,6 +138,8 @@ def memory():
 def source_digest(*modules: ModuleType) -> str:
     """SHA-256 of the source code of ``modules`` (e.g. ``gmmlab.kmeans``), for cache keys.
 
+    A package counts with all its modules (``gmmlab.mixture``: every file under it).
+
     Raises ``TypeError`` when given something other than modules.
     """
     if not modules:
@@ -145,4 +147,19 @@ def source_digest(*modules: ModuleType) -> str:
     for m in modules:
         if not isinstance(m, ModuleType):
             raise TypeError(f"source_digest expects modules, got {type(m).__name__}")
-    return digest(*(f"{m.__name__}\n{inspect.getsource(m)}" for m in modules))
+    texts = []
+    for m in modules:
+        for name, path in _module_files(m):
+            texts.append(f"{name}\n{path.read_text(encoding='utf-8')}")
+    return digest(*texts)
+
+
+def _module_files(module: ModuleType) -> list[tuple[str, Path]]:
+    """``(name, path)`` of the source files of ``module``: all of a package's modules."""
+    if not hasattr(module, "__path__"):  # a plain module
+        return [(module.__name__, Path(inspect.getsourcefile(module)))]
+    root = Path(inspect.getsourcefile(module)).parent
+    return [
+        (module.__name__ + "." + ".".join(p.relative_to(root).with_suffix("").parts), p)
+        for p in sorted(root.rglob("*.py"))
+    ]
