@@ -11,9 +11,9 @@ gmmlab fits all K together with :func:`gmmlab.mixture.fit_many` (as
 :func:`gmmlab.ood.sweep_n_components` does): every K runs its own EM, but all unfinished
 fits share the matrix products of each iteration. That joint fit is timed before and
 after scikit-learn's sweep, and the ratio uses the mean of the two. ``--one-by-one``
-fits one K after the other instead, inside :func:`gmmlab.mixture.reuse_features` (the
-quadratic features of ``X`` built once; ``--no-reuse`` turns this off), and prints
-per-K times for both libraries.
+fits one K after the other instead (each fit builds its own quadratic features), and
+prints per-K times for both libraries; ``--engine`` picks gmmlab's engine
+(``GaussianMixture(engine=...)``, default "auto").
 
 Usage::
 
@@ -25,7 +25,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import time
 import warnings
 
@@ -34,7 +33,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SkGaussianMixture
 
 from gmmlab.data import make_gaussian_mixture
-from gmmlab.mixture import GaussianMixture, fit_many, m_step, reuse_features
+from gmmlab.mixture import ENGINES, GaussianMixture, fit_many, m_step
 
 
 def sweep_features(n_samples: int = 60000, n_features: int = 64, random_state: int = 0) -> np.ndarray:
@@ -70,8 +69,7 @@ def main(argv=None) -> None:
     parser.add_argument("--reg-covar", type=float, default=1e-6)
     parser.add_argument("--one-by-one", action="store_true",
                         help="gmmlab fits one K after the other (as scikit-learn), not with fit_many()")
-    parser.add_argument("--no-reuse", action="store_true",
-                        help="with --one-by-one: rebuild the quadratic features for every K (no reuse_features())")
+    parser.add_argument("--engine", choices=ENGINES, default="auto", help="gmmlab's EM engine")
     args = parser.parse_args(argv)
     k_max = args.k_max or (5 if args.quick else 20)
     ks = list(range(args.k_min, k_max + 1))
@@ -79,7 +77,8 @@ def main(argv=None) -> None:
     X = sweep_features(args.n_samples)
     print(f"data: {X.shape[0]} x {X.shape[1]}, full covariances, K = {ks[0]}..{ks[-1]}, tol={args.tol}, "
           f"max_iter={args.max_iter}, reg_covar={args.reg_covar}; gmmlab "
-          + ("one K after the other" if args.one_by_one else "all K together (fit_many)"))
+          + ("one K after the other" if args.one_by_one else "all K together (fit_many)")
+          + f", engine={args.engine!r}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if args.one_by_one:
@@ -125,20 +124,19 @@ def fit_reference(X, ks, args):
 
 
 def fit_one_by_one(X, ks, args):
-    """gmmlab, one K after the other (sharing Phi unless --no-reuse): (models, seconds per K)."""
+    """gmmlab, one K after the other: (models, seconds per K)."""
     models, times = [], []
-    with contextlib.nullcontext() if args.no_reuse else reuse_features():
-        for K in ks:
-            kw = _kwargs(X, K, args)
-            t0 = time.perf_counter()
-            models.append(GaussianMixture(**kw).fit(X))
-            times.append(time.perf_counter() - t0)
+    for K in ks:
+        kw = _kwargs(X, K, args)
+        t0 = time.perf_counter()
+        models.append(GaussianMixture(**kw, engine=args.engine).fit(X))
+        times.append(time.perf_counter() - t0)
     return models, times
 
 
 def fit_together(X, ks, args):
     """gmmlab, all K in one :func:`gmmlab.mixture.fit_many`: (models, seconds)."""
-    models = [GaussianMixture(**_kwargs(X, K, args)) for K in ks]
+    models = [GaussianMixture(**_kwargs(X, K, args), engine=args.engine) for K in ks]
     t0 = time.perf_counter()
     fit_many(models, X)
     return models, time.perf_counter() - t0

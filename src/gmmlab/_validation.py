@@ -123,11 +123,12 @@ def check_positive_float(value, name: str, *, allow_zero: bool = False) -> float
 
 
 def check_fitted(estimator, attribute: str) -> None:
-    """Raise ``NotFittedError`` (a ``ValueError``) if ``estimator`` lacks ``attribute``."""
+    """Raise ``NotFittedError`` (a ``ValueError``) if ``estimator`` lacks ``attribute``
+    (scikit-learn's message, word for word)."""
     if not hasattr(estimator, attribute):
         raise NotFittedError(
-            f"This {type(estimator).__name__} instance is not fitted yet: "
-            "call 'fit' with appropriate arguments before using this method."
+            f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
+            "appropriate arguments before using this estimator."
         )
 
 
@@ -210,13 +211,16 @@ def check_array_shape(value, name: str, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def check_simplex(p: np.ndarray, name: str, *, axis: int = -1) -> np.ndarray:
-    """``p`` (already a float array) if its entries are in [0, 1] and sum to 1 along
-    ``axis`` (within :data:`SIMPLEX_ATOL`); otherwise a ValueError naming ``name``."""
+    """``p`` (already a float array) if its entries are >= 0 and sum to 1 along ``axis``
+    -- within :data:`SIMPLEX_ATOL`, or the rounding of ``p``'s own dtype when coarser
+    (float32) --; otherwise a ValueError naming ``name``."""
+    atol = max(SIMPLEX_ATOL, float(np.finfo(p.dtype).eps) * p.shape[axis])
     sums = p.sum(axis=axis)
-    if (p < 0).any() or not np.all(np.abs(sums - 1.0) <= SIMPLEX_ATOL):
+    if (p < 0).any() or not np.all(np.abs(sums - 1.0) <= atol):
+        worst = np.ravel(sums)[np.argmax(np.abs(np.ravel(sums) - 1))]
         raise ValueError(
-            f"{name} must be >= 0 and sum to 1 (within {SIMPLEX_ATOL:g}), got "
-            f"sum {float(np.ravel(sums)[np.argmax(np.abs(np.ravel(sums) - 1))]):.10g}, min {p.min():.3g}"
+            f"{name} must be >= 0 and sum to 1 (within {atol:.3g}), got "
+            f"sum {float(worst):.10g}, min {p.min():.3g}"
         )
     return p
 

@@ -9,6 +9,7 @@ many in lockstep; each run's state is a :class:`_Run`.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import warnings
 
@@ -244,12 +245,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         weights = means = precisions = None
         if self.weights_init is not None:
             weights = check_simplex(self._as_init(self.weights_init, "weights_init", (K,)),
-                                    "weights_init")
+                                    "weights_init").astype(np.float64)
         if self.means_init is not None:
-            means = self._as_init(self.means_init, "means_init", (K, n_features))
+            means = self._as_init(self.means_init, "means_init", (K, n_features)).astype(float)
         if self.precisions_init is not None:
             shape = covariance_shape(ct, K, n_features)
-            precisions = self._as_init(self.precisions_init, "precisions_init", shape)
+            precisions = self._as_init(self.precisions_init, "precisions_init", shape).astype(float)
             if ct in ("full", "tied"):
                 for k, P in enumerate(precisions.reshape(-1, n_features, n_features)):
                     if not np.allclose(P, P.T) or np.linalg.eigvalsh(P).min() <= 0:
@@ -263,7 +264,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _as_init(self, value, name, shape):
         try:
-            return check_array_shape(value, name, shape).astype(np.float64)
+            return check_array_shape(value, name, shape)  # float32 kept
         except ValueError as error:
             if "shape" not in str(error):
                 raise
@@ -425,6 +426,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def sample(self, n_samples=1):
         """Draw ``n_samples`` points; returns ``(X, labels)`` like scikit-learn."""
         check_fitted(self, "precisions_cholesky_")
+        if isinstance(n_samples, numbers.Integral) and not isinstance(n_samples, bool) and n_samples < 1:
+            raise ValueError(f"Invalid value for 'n_samples': {n_samples}. The sampling requires at "
+                             "least one sample.")
         n_samples = check_int(n_samples, "n_samples", low=1)
         rng = check_random_state(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_)
@@ -491,7 +495,9 @@ def _fit_together(estimators, X):
     """Fit ``estimators`` (same data settings) on the validated ``X``; returns the engine."""
     plans = [est._check_fit(X) for est in estimators]
     first = estimators[0]
-    n_columns = sum(est.n_components * n_runs for est, (_, _, n_runs) in zip(estimators, plans))
+    # the engine is chosen for the components of one run of each estimator: n_init runs
+    # of a fit use the engine a single run would, so each run is exactly a fit alone
+    n_columns = sum(est.n_components for est in estimators)
     backend = Backend(first.device, first.dtype)
     engine = make_engine(first.engine, X, first.covariance_type, float(first.reg_covar),
                          backend, n_columns)
