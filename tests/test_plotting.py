@@ -133,7 +133,7 @@ def test_density_contours_levels_follow_the_function():
 def test_responsibility_colors_mix_the_component_colours():
     rgb = responsibility_colors(np.array([[1.0, 0.0], [0.5, 0.5]]), colors=["red", "blue"])
     np.testing.assert_allclose(rgb, [[1, 0, 0], [0.5, 0, 0.5]])
-    with pytest.raises(ValueError, match="simplex"):
+    with pytest.raises(ValueError, match="resp must be >= 0 and sum to 1"):
         responsibility_colors(np.array([[0.7, 0.7]]))
 
 

@@ -118,7 +118,7 @@ def test_bad_inputs_raise_clear_errors():
         elbo(X, theta, q[:, :1])
     with pytest.raises(ValueError, match="sum to 1"):
         elbo(X, theta, q * 0.5)
-    with pytest.raises(ValueError, match="non-negative"):
+    with pytest.raises(ValueError, match="q .* must be >= 0"):
         kl_to_posterior(X, theta, np.column_stack([q[:, 0] + 1, -q[:, 0]]))
     with pytest.raises(ValueError, match="NaN"):
         kl_to_posterior(X, theta, np.full_like(q, np.nan))

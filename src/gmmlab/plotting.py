@@ -19,6 +19,8 @@ import matplotlib.scale
 import matplotlib.ticker
 import numpy as np
 
+from ._validation import check_array_shape, check_data, check_simplex, covariance_shape
+
 __all__ = ["BOOK_STYLE", "DecimalCommaFormatter", "use_book_style", "show_images"]
 
 #: rcParams applied by :func:`use_book_style`.
@@ -185,18 +187,9 @@ def full_covariances(covariances, n_components: int, n_features: int, covariance
     array([[4., 0.],
            [0., 4.]])
     """
-    c = np.asarray(covariances, dtype=np.float64)
     K, d = int(n_components), int(n_features)
-    expected = {"full": (K, d, d), "tied": (d, d), "diag": (K, d), "spherical": (K,)}
-    if covariance_type not in expected:
-        raise ValueError(
-            f"covariance_type must be one of {tuple(expected)}, got {covariance_type!r}"
-        )
-    if c.shape != expected[covariance_type]:
-        raise ValueError(
-            f"covariances must have shape {expected[covariance_type]} for "
-            f"covariance_type={covariance_type!r}, got {c.shape}"
-        )
+    c = check_array_shape(covariances, "covariances", covariance_shape(covariance_type, K, d))
+    c = c.astype(np.float64)
     if covariance_type == "full":
         return c.copy()
     if covariance_type == "tied":
@@ -372,9 +365,8 @@ def responsibility_colors(resp, colors: Sequence | None = None) -> np.ndarray:
     """
     from matplotlib.colors import to_rgb
 
-    resp = np.asarray(resp, dtype=np.float64)
-    if resp.ndim != 2 or np.any(resp < -1e-12) or not np.allclose(resp.sum(axis=1), 1.0, atol=1e-6):
-        raise ValueError("resp must be an (n_samples, n_components) array of rows on the simplex")
+    resp = check_data(resp, name="resp", dtype=np.float64)
+    check_simplex(resp, "each row of resp", axis=1)
     K = resp.shape[1]
     if colors is None:
         colors = [plt.get_cmap("tab10")(k % 10) for k in range(K)]

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from ._validation import check_data, to_numpy
+from ._validation import check_data, check_simplex, covariance_shape, to_numpy
 from .mixture import COVARIANCE_TYPES, log_gaussian_prob, precision_cholesky
 
 __all__ = ["MixtureParams", "as_params", "log_joint", "posterior", "log_likelihood", "elbo",
@@ -78,11 +78,12 @@ def as_params(params) -> MixtureParams:
     if means.ndim != 2:
         raise ValueError(f"params.means must have shape (K, d), got {means.shape}")
     K, d = means.shape
-    if weights.shape != (K,) or np.any(weights < 0) or not np.isclose(weights.sum(), 1.0):
-        raise ValueError(f"params.weights must be {K} non-negative numbers summing to 1")
-    shape = {"full": (K, d, d), "tied": (d, d), "diag": (K, d), "spherical": (K,)}
-    if cov.shape != shape[out.covariance_type]:
-        raise ValueError(f"params.covariances must have shape {shape[out.covariance_type]} "
+    if weights.shape != (K,):
+        raise ValueError(f"params.weights must have shape ({K},), got {weights.shape}")
+    check_simplex(weights, "params.weights")
+    shape = covariance_shape(out.covariance_type, K, d)
+    if cov.shape != shape:
+        raise ValueError(f"params.covariances must have shape {shape} "
                          f"for covariance_type={out.covariance_type!r}, got {cov.shape}")
     return MixtureParams(weights, means, cov, out.covariance_type)
 
@@ -125,10 +126,7 @@ def _check_q(q, shape) -> np.ndarray:
         raise ValueError(f"q must have shape (n_samples, n_components) = {shape}, got {q.shape}")
     if not np.all(np.isfinite(q)):
         raise ValueError("q must not contain NaN or infinity")
-    if np.any(q < 0):
-        raise ValueError("q must be non-negative (each row is a distribution over components)")
-    if not np.allclose(q.sum(axis=1), 1.0, rtol=0, atol=1e-8):
-        raise ValueError("each row of q must sum to 1 (a distribution over the components)")
+    check_simplex(q, "each row of q (a distribution over the components)", axis=1)
     return q
 
 
