@@ -275,10 +275,40 @@ def test_plot_contingency_counts_and_labels():
         (lambda: plot_contingency([1, 2]), "2-D"),
         (lambda: plot_contingency([[1, -2]]), "non-negative"),
         (lambda: plot_contingency([[1, 2]], row_labels=["a", "b"]), "row_labels"),
+        (lambda: plot_contingency([[1, np.nan]]), "finite"),
+        (lambda: show_centroids(np.full((3, 784), np.nan)), "finite"),
+        (lambda: show_clusters(np.full((4, 784), np.inf), [0, 1, 0, 1]), "finite"),
+        (lambda: plot_lloyd_iterations(np.full((5, 2), np.nan), np.zeros((2, 2))), "NaN"),
     ],
 )
 def test_kmeans_figures_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
+        call()
+    plt.close("all")
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: show_images("abc"), TypeError, "images must be a numeric array"),
+        (lambda: show_images(np.full((2, 784), np.nan)), ValueError, "finite"),
+        (lambda: full_covariances(np.ones(2), "2", 2, "spherical"), TypeError, "n_components"),
+        (lambda: full_covariances(np.ones(2), 2, 0, "spherical"), ValueError, "n_features"),
+        (lambda: full_covariances(np.array([-1.0, 1.0]), 2, 2, "spherical"), ValueError, "variances"),
+        (lambda: full_covariances(np.ones((2, 3)), 2, 2, "diag"), ValueError, r"shape \(2, 2\)"),
+        (lambda: full_covariances(np.ones(2), 2, 2, "round"), ValueError, "covariance_type"),
+        (lambda: ellipse_parameters([0, 0], [[1, 2], [2, 1]]), ValueError, "positive semi-definite"),
+        (lambda: ellipse_parameters([0, 0, 0], np.eye(2)), ValueError, "2-D"),
+        (lambda: ellipse_parameters([0, 0], np.eye(2), n_std=-1), ValueError, "n_std"),
+        (lambda: plot_covariance_ellipses(None, np.zeros((2, 2)), np.stack([np.eye(2)] * 3)),
+         ValueError, "covariances must have shape"),
+        (lambda: responsibility_colors(np.full((3, 2), np.nan)), ValueError, "NaN"),
+        (lambda: responsibility_colors(np.full((3, 2), 0.5), colors=["red"]), ValueError, "colors"),
+        (lambda: em_animation(np.zeros((3, 2)), []), ValueError, "frames is empty"),
+    ],
+)
+def test_mixture_figures_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
         call()
     plt.close("all")
 

@@ -19,7 +19,14 @@ import matplotlib.scale
 import matplotlib.ticker
 import numpy as np
 
-from ._validation import check_array_shape, check_data, check_simplex, covariance_shape
+from ._validation import (
+    check_array_shape,
+    check_data,
+    check_int,
+    check_simplex,
+    covariance_shape,
+    to_numpy,
+)
 
 __all__ = ["BOOK_STYLE", "DecimalCommaFormatter", "use_book_style", "show_images"]
 
@@ -187,9 +194,13 @@ def full_covariances(covariances, n_components: int, n_features: int, covariance
     array([[4., 0.],
            [0., 4.]])
     """
-    K, d = int(n_components), int(n_features)
+    K = check_int(n_components, "n_components", low=1)
+    d = check_int(n_features, "n_features", low=1)
     c = check_array_shape(covariances, "covariances", covariance_shape(covariance_type, K, d))
     c = c.astype(np.float64)
+    if covariance_type in ("diag", "spherical") and (c < 0).any():
+        raise ValueError(f"covariances must be variances (>= 0) for "
+                         f"covariance_type={covariance_type!r}, got min {c.min():.3g}")
     if covariance_type == "full":
         return c.copy()
     if covariance_type == "tied":
@@ -497,7 +508,12 @@ __all__ += ["plot_lloyd_iterations", "show_clusters", "show_centroids", "plot_co
 
 def _as_square_images(images, name: str = "images") -> np.ndarray:
     """``images`` as an array of shape (N, side, side); flat rows are reshaped."""
-    images = np.asarray(images)
+    images = np.asarray(to_numpy(images))
+    if images.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a numeric array, got {type(images).__name__} "
+                        f"of dtype {images.dtype}")
+    if images.dtype.kind == "f" and not np.isfinite(images).all():
+        raise ValueError(f"{name} must be finite (no NaN or infinity)")
     if images.ndim == 2:
         side = int(round(np.sqrt(images.shape[1])))
         if side * side != images.shape[1]:
