@@ -256,3 +256,41 @@ def check_sample_weight(sample_weight, X):
         if "sample_weight" not in message and "Sample weights" not in message:
             message = f"sample_weight: {message}"
         raise ValueError(message) from None
+
+
+def check_seed(random_state, name: str = "random_state") -> int:
+    """An int seed for a generator other than numpy's ``RandomState`` (torch, ``default_rng``).
+
+    ``random_state`` means what it means everywhere in gmmlab and scikit-learn: None, an
+    int, or a :class:`numpy.random.RandomState`. An int is returned unchanged (it must lie
+    in ``[0, 2**32 - 1]``, as for ``RandomState``); None or a ``RandomState`` draws one seed
+    from ``check_random_state(random_state)`` (None: numpy's global ``RandomState``), so
+    each call gives another seed and a ``RandomState`` advances.
+
+    Examples
+    --------
+    >>> check_seed(7), check_seed(np.random.RandomState(0))
+    (7, 209652396)
+    """
+    if isinstance(random_state, (bool, np.bool_)):
+        raise TypeError(f"{name} must be None, an int or a numpy RandomState, got {random_state!r}")
+    if isinstance(random_state, numbers.Integral):
+        return check_int(random_state, name, low=0, high=2**32 - 1)
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    raise TypeError(
+        f"{name} must be None, an int or a numpy RandomState, got {type(random_state).__name__}"
+    )
+
+
+def check_bool(value, name: str, *, allow_none: bool = False) -> bool | None:
+    """``value`` as a bool (None too with ``allow_none``); a TypeError naming ``name`` otherwise.
+
+    numpy's ``bool_`` counts as a bool; 0, 1 and strings do not.
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    expected = "True, False or None" if allow_none else "True or False"
+    raise TypeError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
