@@ -118,9 +118,9 @@ def test_reseeding_that_empties_a_singleton_matches_sklearn(device):
     np.testing.assert_array_equal(new.ravel(), [0.5, 2.0, 0.5, 100.0])
     for max_iter in (1, 2, 300):
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # scikit-learn: fewer distinct clusters than K
+            warnings.simplefilter("ignore")  # both warn: fewer distinct clusters than K
             ref = SkKMeans(4, init=init, n_init=1, max_iter=max_iter, algorithm="lloyd").fit(X)
-        ours = KMeans(4, init=init, max_iter=max_iter, device=device).fit(X)
+            ours = KMeans(4, init=init, max_iter=max_iter, device=device).fit(X)
         np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_)
         assert ours.n_iter_ == ref.n_iter_ and np.isfinite(ours.inertia_history_).all()
         assert ours.inertia_ == pytest.approx(ref.inertia_)
@@ -223,10 +223,17 @@ def test_torch_path_matches_numpy(dtype):
 
 
 def test_n_init_keeps_best_run():
+    # The n_init runs draw their starts one after the other from one RandomState (as in
+    # scikit-learn): replay those draws, fit each start alone, and compare with the best.
     X = _blobs()
-    runs = [KMeans(6, init="random", random_state=s).fit(X).inertia_ for s in range(4)]
-    best = KMeans(6, init="random", n_init=4, random_state=0).fit(X).inertia_
-    assert best <= min(runs[:1]) + 1e-9  # never worse than the first run of the same stream
+    rng = np.random.RandomState(0)
+    starts = [X[rng.choice(len(X), size=6, replace=False, p=np.ones(len(X)) / len(X))] for _ in range(4)]
+    runs = [KMeans(6, init=start, max_iter=5).fit(X) for start in starts]
+    inertias = [run.inertia_ for run in runs]
+    assert len(set(inertias)) > 1 and np.argmin(inertias) != 0  # the best is not the first
+    best = KMeans(6, init="random", n_init=4, max_iter=5, random_state=0).fit(X)
+    assert best.inertia_ == min(inertias)
+    np.testing.assert_array_equal(best.labels_, runs[int(np.argmin(inertias))].labels_)
 
 
 # --------------------------------------------------------------------------- k-means++
@@ -515,3 +522,476 @@ def test_bad_input(make, match):
     X = load_old_faithful()
     with pytest.raises((ValueError, TypeError), match=match):
         make(X)
+
+
+# --------------------------------------------------------------------------- bad input, argument by argument
+
+
+def _faithful():
+    return load_old_faithful()
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda X: lloyd_step(np.where(np.eye(*X.shape, dtype=bool), np.nan, X), X[:2]), ValueError, "X"),
+        (lambda X: lloyd_step(np.where(np.eye(*X.shape, dtype=bool), np.inf, X), X[:2]), ValueError, "X"),
+        (lambda X: lloyd_step(X[:, 0], X[:2]), ValueError, "X"),
+        (lambda X: lloyd_step(X, X[:2, :1]), ValueError, "centers must have 2 columns"),
+        (lambda X: lloyd_step(X, X[0]), ValueError, "centers"),
+        (lambda X: lloyd_step(X, np.empty((0, 2))), ValueError, "centers"),
+        (lambda X: lloyd_step(X, [[np.nan, 0.0]]), ValueError, "centers"),
+        (lambda X: lloyd_step(X.astype(str), X[:2]), TypeError, "X"),
+        (lambda X: lloyd_step(X, X[:2], x_sq=np.ones(5)), ValueError, "x_sq"),
+        (lambda X: lloyd_step(X, X[:2], x_sq=-np.ones(len(X))), ValueError, "x_sq"),
+        (lambda X: lloyd_step(X, X[:2], sample_weight=-np.ones(len(X))), ValueError, "sample_weight"),
+        (lambda X: lloyd_step(X, X[:2], sample_weight=np.ones(3)), ValueError, "sample_weight"),
+        (lambda X: lloyd_step(X, X[:2], sample_weight="heavy"), TypeError, "sample_weight"),
+        (lambda X: lloyd_step(_sparse(X), X[:2]), TypeError, "Sparse"),
+    ],
+)
+def test_lloyd_step_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call(_faithful())
+
+
+def _sparse(X):
+    from scipy import sparse
+
+    return sparse.csr_matrix(X)
+
+
+def test_lloyd_step_converts_integers_and_dtypes():
+    # Integer data: float means (the mean of (0, 0) and (1, 1) is (0.5, 0.5), not (0, 0)).
+    new, labels, inertia = lloyd_step(np.array([[0, 0], [1, 1]]), np.array([[0, 0]]))
+    assert new.dtype == np.float64 and new.tolist() == [[0.5, 0.5]] and inertia == 2.0
+    # Centers take the dtype of X (the documented contract), lists are accepted.
+    X = _blobs().astype(np.float32)
+    a = lloyd_step(X, X[:6].astype(np.float64))
+    b = lloyd_step(X, X[:6])
+    assert a[0].dtype == np.float32
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(lloyd_step(X.tolist(), X[:6].tolist())[1], b[1])
+
+
+def test_expected_sq_distances_bad_input():
+    X = _with_missing(_blobs(), 0.2, seed=0)
+    with pytest.raises(ValueError, match="not fitted"):
+        MissingDataKMeans(3).expected_sq_distances(X)
+    m = MissingDataKMeans(3, random_state=0).fit(X)
+    for bad, error, match in [
+        (X[:, 0], ValueError, "X"),
+        (np.nan_to_num(X)[:, :3], ValueError, "features"),
+        (np.where(np.isnan(X), np.inf, X), ValueError, "X"),
+        (X.astype(str), TypeError, "X"),
+        (_sparse(np.nan_to_num(X)), TypeError, "Sparse"),
+        (np.full((2, X.shape[1]), np.nan), ValueError, "every entry missing"),
+    ]:
+        with pytest.raises(error, match=match):
+            m.expected_sq_distances(bad)
+    m.set_params(c=-1.0)
+    with pytest.raises(ValueError, match="c must be"):
+        m.expected_sq_distances(X)
+
+
+def test_expected_sq_distances_of_integer_and_list_input():
+    X = np.array([[0, 1], [4, 0], [0, 2], [5, 1]])
+    m = MissingDataKMeans(2, c=0.5, init=np.array([[0.0, 1.0], [4.0, 0.0]])).fit(X)
+    np.testing.assert_allclose(m.expected_sq_distances(X.tolist()), m.expected_sq_distances(X.astype(float)))
+    # A point (NaN, 1): mu_0^2 + c for the missing coordinate, (1 - mu_1)^2 for the observed one.
+    mu = m.cluster_centers_
+    expected = mu[:, 0] ** 2 + 0.5 + (1.0 - mu[:, 1]) ** 2
+    np.testing.assert_allclose(m.expected_sq_distances([[np.nan, 1.0]]), [expected])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"sample_weight": -np.ones(272)}, ValueError, "sample_weight"),
+        ({"sample_weight": np.zeros(272)}, ValueError, "[Ss]ample weights"),
+        ({"x_squared_norms": np.ones(3)}, ValueError, "x_squared_norms"),
+        ({"x_squared_norms": np.full(272, np.nan)}, ValueError, "x_squared_norms"),
+        ({"n_local_trials": 0}, ValueError, "n_local_trials"),
+        ({"n_local_trials": 1.5}, TypeError, "n_local_trials"),
+        ({"random_state": "seed"}, ValueError, "seed"),
+        ({"random_state": np.random.default_rng(0)}, ValueError, "RandomState"),
+    ],
+)
+def test_kmeans_plusplus_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        kmeans_plusplus(_faithful(), 2, **kwargs)
+
+
+def test_kmeans_plusplus_sparse_and_integer_input():
+    X = _faithful()
+    with pytest.raises(TypeError, match="Sparse"):
+        kmeans_plusplus(_sparse(X), 2)
+    centers, idx = kmeans_plusplus(np.round(X).astype(int), 2, random_state=0)
+    assert centers.dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "y, error, match",
+    [
+        (np.zeros((272, 1)), ValueError, "1-D"),
+        (np.zeros(271), ValueError, "272 labels"),
+        (np.r_[np.nan, np.zeros(271)], ValueError, "NaN"),
+        (np.r_[np.inf, np.zeros(271)], ValueError, "infinite"),
+        (np.array([1, "a"] * 136, dtype=object), TypeError, "one type"),
+        (np.zeros(272, dtype=complex), TypeError, "class labels"),
+    ],
+)
+def test_class_means_bad_input(y, error, match):
+    with pytest.raises(error, match=match):
+        class_means(_faithful(), y)
+
+
+def test_class_means_bad_X_and_string_labels():
+    X = _faithful()
+    with pytest.raises(ValueError, match="X"):
+        class_means(np.where(np.eye(*X.shape, dtype=bool), np.nan, X), np.zeros(272))
+    means = class_means(X, np.where(X[:, 1] > 70, "long", "short"))
+    np.testing.assert_allclose(means, [X[X[:, 1] > 70].mean(0), X[X[:, 1] <= 70].mean(0)])
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"device": 3}, TypeError, "device"),
+        ({"device": "no-such-device"}, ValueError, "device"),
+        ({"algorithm": "elkan", "device": "cpu"}, ValueError, "device must be None"),
+        ({"algorithm": "full"}, ValueError, "algorithm"),
+        ({"verbose": -1}, ValueError, "verbose"),
+        ({"verbose": "yes"}, TypeError, "verbose"),
+        ({"n_init": "many"}, ValueError, "n_init"),
+        ({"n_init": 0}, ValueError, "n_init"),
+        ({"init": lambda X, k, random_state: X[:k, :1]}, ValueError, "initial centers"),
+        ({"init": lambda X, k, random_state: X[: k + 1]}, ValueError, "initial centers"),
+    ],
+)
+def test_parameters_are_checked_before_any_work(params, error, match, monkeypatch):
+    # fit validates every argument first: a bad one is reported before any
+    # initialisation or iteration starts.
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started before the arguments were checked")
+
+    if "init" not in params:
+        monkeypatch.setattr(km_module, "_initial_centers", no_work)
+    for name in ("_lloyd", "_elkan", "_torch_lloyd"):
+        monkeypatch.setattr(km_module, name, no_work)
+    with pytest.raises(error, match=match):
+        KMeans(2, **params).fit(_faithful())
+
+
+def test_sample_weight_is_checked_before_any_work(monkeypatch):
+    monkeypatch.setattr(km_module, "_initial_centers", lambda *a, **k: pytest.fail("work started"))
+    X = _faithful()
+    for bad, error in [(-np.ones(len(X)), ValueError), (np.ones(3), ValueError), ("w", TypeError),
+                       (np.full(len(X), np.nan), ValueError), (np.inf, ValueError)]:
+        with pytest.raises(error, match="sample_weight|Sample weights"):
+            KMeans(2).fit(X, sample_weight=bad)
+        with pytest.raises(error, match="sample_weight|Sample weights"):
+            MissingDataKMeans(2, distance="submitted").fit(X, sample_weight=bad)
+
+
+def test_sparse_input_is_refused_clearly():
+    X = _faithful()
+    km = KMeans(2, random_state=0).fit(X)
+    for call in (lambda: KMeans(2).fit(_sparse(X)), lambda: km.predict(_sparse(X)),
+                 lambda: km.transform(_sparse(X)), lambda: MissingDataKMeans(2).fit(_sparse(X))):
+        with pytest.raises(TypeError, match="Sparse data was passed for X.*toarray"):
+            call()
+
+
+# --------------------------------------------------------------------------- sample weights
+
+
+def _weights(n, seed=0):
+    return np.random.RandomState(seed).uniform(0.1, 3.0, n)
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan"])
+def test_sample_weight_matches_sklearn(init, algorithm):
+    X = _blobs()
+    w = _weights(len(X))
+    for seed in range(3):
+        ours = KMeans(6, init=init, random_state=seed, algorithm=algorithm).fit(X, sample_weight=w)
+        ref = SkKMeans(6, init=init, n_init=1, random_state=seed, algorithm="lloyd").fit(X, sample_weight=w)
+        np.testing.assert_array_equal(ours.labels_, ref.labels_)
+        assert ours.n_iter_ == ref.n_iter_
+        assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-10)
+        np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=1e-10, atol=1e-12)
+        assert ours.score(X[:500], sample_weight=w[:500]) == pytest.approx(
+            ref.score(X[:500], sample_weight=w[:500]), rel=1e-10)
+    # ... and the weights matter: the unweighted fit is another one.
+    assert KMeans(6, init=init, random_state=0).fit(X).inertia_ != pytest.approx(ours.inertia_, rel=1e-3)
+
+
+def test_weighted_kmeans_plusplus_matches_sklearn_and_skips_weight_zero(monkeypatch):
+    X = _blobs()
+    w = _weights(len(X))
+    w[::2] = 0.0
+    for seed in range(5):
+        centers, idx = kmeans_plusplus(X, 6, sample_weight=w, random_state=seed)
+        _, idx_ref = sk_kmeans_plusplus(X, 6, sample_weight=w, random_state=seed)
+        np.testing.assert_array_equal(idx, idx_ref)
+        assert np.all(idx % 2 == 1)  # a point of weight 0 is never a center
+    # Inside KMeans too: its starts (data points, centred) are rows of weight > 0.
+    starts = []
+    original = km_module._initial_centers
+    monkeypatch.setattr(km_module, "_initial_centers", lambda *a, **k: starts.append(original(*a, **k)) or starts[-1])
+    for init in ("k-means++", "random"):
+        KMeans(6, init=init, n_init=3, max_iter=1, random_state=1).fit(X, sample_weight=w)
+    Xc = X - X.mean(0)
+    for start in starts:
+        rows = [np.flatnonzero(np.all(Xc == c, axis=1)) for c in start]
+        assert all(r.size == 1 and r[0] % 2 == 1 for r in rows)
+    assert len(starts) == 6
+
+
+@pytest.mark.parametrize("engine", [{}, {"algorithm": "elkan"}, {"device": "cpu"}])
+def test_weight_n_is_n_copies(engine):
+    # From the same start, integer weights give the fit of the data with each row repeated.
+    X = _blobs()
+    w = np.random.RandomState(1).randint(1, 4, len(X))
+    init = X[[0, 500, 1000, 1500, 2000, 2500]]
+    a = KMeans(6, init=init, **engine).fit(X, sample_weight=w)
+    b = KMeans(6, init=init, **engine).fit(np.repeat(X, w, axis=0))
+    np.testing.assert_array_equal(np.repeat(a.labels_, w), b.labels_)
+    assert a.n_iter_ == b.n_iter_
+    assert a.inertia_ == pytest.approx(b.inertia_, rel=1e-10)
+    np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-10)
+    np.testing.assert_allclose(a.inertia_history_, b.inertia_history_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("distance", ["expected", "submitted"])
+def test_missing_data_weight_n_is_n_copies(distance):
+    X = _with_missing(_blobs(), 0.3, seed=2)
+    w = np.random.RandomState(1).randint(1, 4, len(X))
+    init = np.nan_to_num(X[[0, 500, 1000, 1500, 2000, 2500]])
+    a = MissingDataKMeans(6, c=2.0, distance=distance, init=init).fit(X, sample_weight=w)
+    Xr = np.repeat(X, w, axis=0)
+    b = MissingDataKMeans(6, c=2.0, distance=distance, init=init).fit(Xr)
+    np.testing.assert_array_equal(np.repeat(a.labels_, w), b.labels_)
+    assert a.cost_ == pytest.approx(b.cost_, rel=1e-10)  # the c term is weighted too
+    np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a.cost_history_, b.cost_history_, rtol=1e-10)
+    assert a.score(X, sample_weight=w) == pytest.approx(b.score(Xr), rel=1e-10)
+
+
+def test_unit_weights_are_no_weights_and_weights_are_not_modified():
+    X = _blobs()
+    w = np.ones(len(X))
+    for kwargs in ({}, {"algorithm": "elkan"}, {"init": "random", "n_init": 3}):
+        a = KMeans(6, random_state=4, **kwargs).fit(X)
+        b = KMeans(6, random_state=4, **kwargs).fit(X, sample_weight=w)
+        np.testing.assert_array_equal(a.labels_, b.labels_)
+        np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+        assert a.inertia_ == pytest.approx(b.inertia_, rel=1e-12)
+    np.testing.assert_array_equal(w, 1.0)
+    # fit_predict and fit_transform pass the weights on.
+    w2 = _weights(len(X))
+    km = KMeans(6, random_state=0)
+    np.testing.assert_array_equal(km.fit_predict(X, sample_weight=w2), KMeans(6, random_state=0).fit(
+        X, sample_weight=w2).labels_)
+    np.testing.assert_allclose(km.fit_transform(X, sample_weight=w2), km.transform(X))
+
+
+# --------------------------------------------------------------------------- Elkan's algorithm
+
+
+@pytest.mark.parametrize("name", list(DATASETS))
+@pytest.mark.parametrize("tol", [1e-4, 0.0])
+def test_elkan_gives_lloyds_iterations(name, tol):
+    make, k = DATASETS[name]
+    X = make()
+    for seed in range(3):
+        lloyd = KMeans(k, init="random", random_state=seed, tol=tol).fit(X)
+        elkan = KMeans(k, init="random", random_state=seed, tol=tol, algorithm="elkan").fit(X)
+        np.testing.assert_array_equal(elkan.labels_, lloyd.labels_)
+        assert elkan.n_iter_ == lloyd.n_iter_
+        np.testing.assert_allclose(elkan.cluster_centers_, lloyd.cluster_centers_, rtol=1e-12, atol=1e-12)
+        assert elkan.inertia_ == pytest.approx(lloyd.inertia_, rel=1e-12)
+        np.testing.assert_allclose(elkan.inertia_history_, lloyd.inertia_history_, rtol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_elkan_on_mnist_prunes_distances(mnist_subset, dtype):
+    X = mnist_subset[0].astype(dtype)
+    init, _ = kmeans_plusplus(X, 10, random_state=0)
+    lloyd = KMeans(10, init=init).fit(X)
+    elkan = KMeans(10, init=init, algorithm="elkan").fit(X)
+    np.testing.assert_array_equal(elkan.labels_, lloyd.labels_)
+    assert elkan.n_iter_ == lloyd.n_iter_ > 10
+    np.testing.assert_allclose(elkan.cluster_centers_, lloyd.cluster_centers_, atol=1e-5 if dtype == np.float32 else 1e-12)
+    # The point of the algorithm: far fewer point-center distances than Lloyd's n K per iteration.
+    stats = {}
+    mean = X.mean(0)
+    km_module._elkan(X - mean, init - mean, max_iter=300, tol=0.0, stats=stats)
+    n_iter = KMeans(10, init=init, tol=0.0).fit(X).n_iter_
+    assert stats["distances"] < 0.35 * len(X) * 10 * n_iter
+
+
+def test_elkan_reseeds_empty_clusters_and_duplicates_like_lloyd():
+    X = _anisotropic()
+    init = np.vstack([X[:2], [[1e3, 1e3]]])
+    a, b = KMeans(3, init=init).fit(X), KMeans(3, init=init, algorithm="elkan").fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-12)
+    X = np.array([[0.0, 0.0], [1, 1], [1, 1], [1, 0], [0, 1]])
+    with pytest.warns(km_module.ConvergenceWarning, match=r"distinct clusters \(4\)"):
+        e = KMeans(5, init=X, algorithm="elkan").fit(X)
+    assert e.n_iter_ == 1
+
+
+def test_elkan_with_one_cluster_falls_back_to_lloyd():
+    X = _blobs()
+    with pytest.warns(RuntimeWarning, match="single cluster"):
+        e = KMeans(1, algorithm="elkan").fit(X)
+    np.testing.assert_allclose(e.cluster_centers_, X.mean(0, keepdims=True), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- scikit-learn conventions
+
+
+def test_n_init_auto_follows_sklearn():
+    X = _blobs()
+    for init, runs in [("k-means++", 1), ("random", 10), (X[:6], 1), (lambda X, k, random_state: X[:k], 10)]:
+        km = KMeans(6, init=init, n_init="auto", random_state=0, max_iter=3).fit(X)
+        assert km._n_init == runs
+    a = KMeans(6, init="random", n_init="auto", random_state=2).fit(X)
+    b = KMeans(6, init="random", n_init=10, random_state=2).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
+    assert KMeans().n_init == 1  # gmmlab's default (scikit-learn's is "auto")
+
+
+def test_callable_init_gets_the_data_and_the_random_state():
+    X = _blobs()
+    seen = {}
+
+    def init(data, k, random_state):
+        seen["data"], seen["rng"] = data, random_state
+        return data[random_state.choice(len(data), k, replace=False)]
+
+    km = KMeans(6, init=init, random_state=3).fit(X)
+    np.testing.assert_array_equal(seen["data"], X)  # the data as given, not centred
+    assert isinstance(seen["rng"], np.random.RandomState)
+    start = X[np.random.RandomState(3).choice(len(X), 6, replace=False)]
+    np.testing.assert_array_equal(km.labels_, KMeans(6, init=start).fit(X).labels_)
+
+
+def test_verbose_prints_sklearns_messages(capsys):
+    X = _blobs()
+    KMeans(6, random_state=0, verbose=1, tol=0).fit(X)
+    out = capsys.readouterr().out
+    assert "Initialization complete" in out and "Iteration 0, inertia" in out
+    assert "strict convergence" in out
+    KMeans(6, random_state=0, verbose=True, tol=0.5, algorithm="elkan").fit(X)
+    assert "within tolerance" in capsys.readouterr().out
+    MissingDataKMeans(6, random_state=0, verbose=1, distance="submitted").fit(X)
+    assert "Iteration 0, inertia" in capsys.readouterr().out
+    KMeans(6, random_state=0).fit(X)
+    assert capsys.readouterr().out == ""
+
+
+def test_fewer_distinct_clusters_warns_like_sklearn():
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
+    with pytest.warns(km_module.ConvergenceWarning, match=r"Number of distinct clusters \(3\) found smaller"):
+        km = KMeans(4, random_state=0).fit(X)
+    assert set(km.labels_) == {0, 1, 2}
+
+
+@pytest.mark.parametrize("Estimator", [KMeans, MissingDataKMeans])
+def test_get_params_set_params_clone(Estimator):
+    from sklearn.base import clone
+
+    km = Estimator(3, init="random", n_init=2, tol=1e-3, random_state=5, algorithm="elkan")
+    params = km.get_params()
+    assert params["n_clusters"] == 3 and params["init"] == "random" and params["algorithm"] == "elkan"
+    assert set(params) >= {"n_clusters", "init", "n_init", "max_iter", "tol", "verbose", "random_state",
+                           "algorithm", "device"}
+    twin = clone(km)
+    assert twin is not km and twin.get_params() == params and not hasattr(twin, "cluster_centers_")
+    X = _blobs()
+    np.testing.assert_array_equal(twin.fit(X).labels_, km.fit(X).labels_)
+    assert km.set_params(n_clusters=4) is km and km.fit(X).cluster_centers_.shape == (4, 5)
+    assert repr(Estimator(2)) == f"{Estimator.__name__}(n_clusters=2)"
+    # Parameters are stored unchecked; fit checks them.
+    bad = Estimator(n_clusters=-1, tol="x")
+    assert bad.n_clusters == -1 and bad.tol == "x"
+    with pytest.raises(ValueError, match="n_clusters"):
+        bad.fit(X)
+
+
+def test_grid_search_tunes_kmeans():
+    from sklearn.model_selection import GridSearchCV
+
+    X = _blobs()
+    search = GridSearchCV(KMeans(random_state=0), {"n_clusters": [2, 6], "algorithm": ["lloyd", "elkan"]}, cv=3)
+    search.fit(X)
+    assert search.best_params_["n_clusters"] == 6  # the score (minus inertia) prefers more clusters
+    assert isinstance(search.best_estimator_, KMeans)
+    gs = GridSearchCV(MissingDataKMeans(2, random_state=0), {"c": [0.5, 2.0]}, cv=2).fit(_with_missing(X, 0.2, 0))
+    assert gs.best_params_ == {"c": 0.5}  # the cost grows with c
+
+
+def test_feature_names_out_and_n_features_in():
+    X = _blobs()
+    km = KMeans(3, random_state=0).fit(X)
+    assert km.n_features_in_ == 5
+    np.testing.assert_array_equal(km.get_feature_names_out(), ["kmeans0", "kmeans1", "kmeans2"])
+    m = MissingDataKMeans(2, random_state=0).fit(_with_missing(X, 0.2, 0))
+    np.testing.assert_array_equal(m.get_feature_names_out(), ["missingdatakmeans0", "missingdatakmeans1"])
+    with pytest.raises(ValueError, match="features"):
+        m.predict(X[:, :2])
+
+
+def test_same_result_in_another_process():
+    # Deterministic across processes (thread scheduling, hashing): a fit in a fresh
+    # interpreter gives the same bytes as here.
+    import subprocess
+    import sys
+
+    code = (
+        "import hashlib, numpy as np\n"
+        "from sklearn.datasets import make_blobs\n"
+        "from gmmlab.kmeans import KMeans\n"
+        "X, _ = make_blobs(3000, centers=6, n_features=5, cluster_std=2.5, random_state=0)\n"
+        "w = np.random.RandomState(0).uniform(0.1, 3.0, len(X))\n"
+        "km = KMeans(6, init='random', n_init=3, random_state=7).fit(X, sample_weight=w)\n"
+        "print(hashlib.sha256(km.cluster_centers_.tobytes() + km.labels_.tobytes()).hexdigest())\n"
+    )
+    import hashlib
+
+    X = _blobs()
+    km = KMeans(6, init="random", n_init=3, random_state=7).fit(X, sample_weight=_weights(len(X)))
+    here = hashlib.sha256(km.cluster_centers_.tobytes() + km.labels_.tobytes()).hexdigest()
+    there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert there == here
+
+
+def _expected_failed_checks(estimator):
+    return {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "the random start draws from n weighted rows or from the repeated rows: the same seed picks "
+            "other starts (scikit-learn's KMeans fails it too); from a fixed start, weight n = n copies: "
+            "test_weight_n_is_n_copies"
+        ),
+    }
+
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+
+@parametrize_with_checks(
+    [KMeans(n_clusters=2, n_init=2, max_iter=5), MissingDataKMeans(n_clusters=2, n_init=2, max_iter=5)],
+    expected_failed_checks=_expected_failed_checks,
+    xfail_strict=True,
+)
+def test_sklearn_estimator_checks(estimator, check):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", km_module.ConvergenceWarning)  # tiny data sets, duplicate rows
+        check(estimator)
