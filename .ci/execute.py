@@ -62,7 +62,9 @@ def execute(md: Path) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    os.environ["GMMLAB_PROGRESS"] = "0"  # no progress bars in stored outputs (as under nbval)
+    # the kernels' environment under nbval: no progress bars, OpenBLAS's kernel pinned
+    sys.path.insert(0, str(ROOT))
+    import conftest  # noqa: F401
     paths = [Path(p).resolve() for p in argv] or chapters()
     for md in paths:
         if md.suffix != ".md":
