@@ -14,7 +14,6 @@ what really changed.
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 import time
 from pathlib import Path

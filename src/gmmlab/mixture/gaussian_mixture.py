@@ -20,7 +20,6 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import Backend
 from .._validation import (
-    COVARIANCE_TYPES,
     check_array_shape,
     check_covariance_type,
     check_data,
