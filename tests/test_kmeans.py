@@ -10,8 +10,15 @@ from scipy import stats
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
 from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
 
+from gmmlab._backend import ChunkPool
 from gmmlab import kmeans as km_module
+from gmmlab.kmeans import elkan as km_elkan
+from gmmlab.kmeans import estimator as km_estimator
+from gmmlab.kmeans import lloyd as km_lloyd
+from gmmlab.kmeans import missing as km_missing
+from gmmlab.kmeans import seeding as km_seeding
 from gmmlab.data import load_mnist, load_old_faithful
 from gmmlab.kmeans import KMeans, MissingDataKMeans, class_means, kmeans_plusplus, lloyd_step
 
@@ -166,10 +173,10 @@ def test_lloyd_step_against_brute_force():
 def test_result_independent_of_chunking_and_threads():
     X = _blobs()
     centers = X[:6]
-    ref = km_module._assign(X, centers, sums=True)
+    ref = km_lloyd._assign(X, centers, sums=True)
     for chunk_size, threads in [(7, 1), (7, 2), (5000, 2), (333, 3)]:
-        with km_module._ChunkPool(threads) as pool:
-            got = km_module._assign(X, centers, sums=True, pool=pool, chunk_size=chunk_size)
+        with ChunkPool(threads) as pool:
+            got = km_lloyd._assign(X, centers, sums=True, pool=pool, chunk_size=chunk_size)
         np.testing.assert_array_equal(got[0], ref[0])
         assert got[1] == pytest.approx(ref[1], rel=1e-12)
         np.testing.assert_allclose(got[2], ref[2], rtol=1e-12, atol=1e-9)
@@ -177,9 +184,9 @@ def test_result_independent_of_chunking_and_threads():
 
 
 def test_chunks_hold_about_as_many_numbers_whatever_the_dimension():
-    assert km_module._chunk_rows(784) == km_module.CHUNK_SIZE  # MNIST: as tuned
-    assert km_module._chunk_rows(64) == km_module.CHUNK_SIZE * 784 // 64  # longer chunks in low dimension
-    assert km_module._chunk_rows(5000) == km_module.CHUNK_SIZE  # never fewer rows than CHUNK_SIZE
+    assert km_lloyd._chunk_rows(784) == km_lloyd.CHUNK_SIZE  # MNIST: as tuned
+    assert km_lloyd._chunk_rows(64) == km_lloyd.CHUNK_SIZE * 784 // 64  # longer chunks in low dimension
+    assert km_lloyd._chunk_rows(5000) == km_lloyd.CHUNK_SIZE  # never fewer rows than CHUNK_SIZE
 
 
 def test_predict_transform_fit_predict():
@@ -272,7 +279,7 @@ def test_kmeans_plusplus_distribution(n_local_trials):
     counts = np.zeros_like(P)
     _, (i, j) = kmeans_plusplus(X, 2, random_state=0, n_local_trials=n_local_trials)  # public entry
     for _ in range(n_draws):  # the validated core, to keep the test fast
-        _, (i, j) = km_module._kmeans_plusplus(X, 2, rng, n_local_trials=n_local_trials)
+        _, (i, j) = km_seeding._kmeans_plusplus(X, 2, rng, n_local_trials=n_local_trials)
         counts[i, j] += 1
     # First center: uniform.
     first = counts.sum(1)
@@ -476,8 +483,17 @@ def test_submitted_rule_reseeds_an_empty_cluster():
 
 def test_docstring_examples():
     import doctest
+    import importlib
+    import pkgutil
 
-    assert doctest.testmod(km_module, extraglobs={"np": np}).failed == 0
+    names = [m.name for m in pkgutil.iter_modules(km_module.__path__, "gmmlab.kmeans.")]
+    assert {m.__name__ for m in (km_lloyd, km_elkan, km_seeding, km_estimator, km_missing)} <= set(names)
+    attempted = 0
+    for module in [km_module, *map(importlib.import_module, names)]:
+        result = doctest.testmod(module, extraglobs={"np": np})
+        assert result.failed == 0, module.__name__
+        attempted += result.attempted
+    assert attempted >= 26  # as many examples as the single module kmeans.py had
 
 
 # --------------------------------------------------------------------------- bad input
@@ -676,15 +692,16 @@ def test_parameters_are_checked_before_any_work(params, error, match, monkeypatc
         raise AssertionError("work started before the arguments were checked")
 
     if "init" not in params:
-        monkeypatch.setattr(km_module, "_initial_centers", no_work)
+        monkeypatch.setattr(km_estimator, "_initial_centers", no_work)
     for name in ("_lloyd", "_elkan", "_torch_lloyd"):
-        monkeypatch.setattr(km_module, name, no_work)
+        monkeypatch.setattr(km_estimator, name, no_work)
     with pytest.raises(error, match=match):
         KMeans(2, **params).fit(_faithful())
 
 
 def test_sample_weight_is_checked_before_any_work(monkeypatch):
-    monkeypatch.setattr(km_module, "_initial_centers", lambda *a, **k: pytest.fail("work started"))
+    for module in (km_estimator, km_missing):  # KMeans.fit, MissingDataKMeans._fit_submitted
+        monkeypatch.setattr(module, "_initial_centers", lambda *a, **k: pytest.fail("work started"))
     X = _faithful()
     for bad, error in [(-np.ones(len(X)), ValueError), (np.ones(3), ValueError), ("w", TypeError),
                        (np.full(len(X), np.nan), ValueError), (np.inf, ValueError)]:
@@ -739,8 +756,8 @@ def test_weighted_kmeans_plusplus_matches_sklearn_and_skips_weight_zero(monkeypa
         assert np.all(idx % 2 == 1)  # a point of weight 0 is never a center
     # Inside KMeans too: its starts (data points, centred) are rows of weight > 0.
     starts = []
-    original = km_module._initial_centers
-    monkeypatch.setattr(km_module, "_initial_centers", lambda *a, **k: starts.append(original(*a, **k)) or starts[-1])
+    original = km_estimator._initial_centers
+    monkeypatch.setattr(km_estimator, "_initial_centers", lambda *a, **k: starts.append(original(*a, **k)) or starts[-1])
     for init in ("k-means++", "random"):
         KMeans(6, init=init, n_init=3, max_iter=1, random_state=1).fit(X, sample_weight=w)
     Xc = X - X.mean(0)
@@ -828,7 +845,7 @@ def test_elkan_on_mnist_prunes_distances(mnist_subset, dtype):
     # The point of the algorithm: far fewer point-center distances than Lloyd's n K per iteration.
     stats = {}
     mean = X.mean(0)
-    km_module._elkan(X - mean, init - mean, max_iter=300, tol=0.0, stats=stats)
+    km_elkan._elkan(X - mean, init - mean, max_iter=300, tol=0.0, stats=stats)
     n_iter = KMeans(10, init=init, tol=0.0).fit(X).n_iter_
     assert stats["distances"] < 0.35 * len(X) * 10 * n_iter
 
@@ -840,7 +857,7 @@ def test_elkan_reseeds_empty_clusters_and_duplicates_like_lloyd():
     np.testing.assert_array_equal(a.labels_, b.labels_)
     np.testing.assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-12)
     X = np.array([[0.0, 0.0], [1, 1], [1, 1], [1, 0], [0, 1]])
-    with pytest.warns(km_module.ConvergenceWarning, match=r"distinct clusters \(4\)"):
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(4\)"):
         e = KMeans(5, init=X, algorithm="elkan").fit(X)
     assert e.n_iter_ == 1
 
@@ -897,7 +914,7 @@ def test_verbose_prints_sklearns_messages(capsys):
 
 def test_fewer_distinct_clusters_warns_like_sklearn():
     X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
-    with pytest.warns(km_module.ConvergenceWarning, match=r"Number of distinct clusters \(3\) found smaller"):
+    with pytest.warns(ConvergenceWarning, match=r"Number of distinct clusters \(3\) found smaller"):
         km = KMeans(4, random_state=0).fit(X)
     assert set(km.labels_) == {0, 1, 2}
 
@@ -993,5 +1010,5 @@ def test_sklearn_estimator_checks(estimator, check):
     import warnings
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", km_module.ConvergenceWarning)  # tiny data sets, duplicate rows
+        warnings.simplefilter("ignore", ConvergenceWarning)  # tiny data sets, duplicate rows
         check(estimator)
