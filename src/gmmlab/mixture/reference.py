@@ -48,11 +48,14 @@ __all__ = [
 ]
 
 NOT_POSITIVE_DEFINITE = (
-    "Fitting the mixture model failed because some components have "
-    "ill-defined empirical covariance (for instance caused by singleton or "
-    "collapsed samples). Try to decrease the number of components, increase "
-    "reg_covar, or scale the input data. The covariance of component(s) "
-    "{which} is not positive definite (reg_covar is now {reg})."
+    "Fitting the mixture model failed: the covariance of component(s) "
+    "{which} is not positive definite (singleton or collapsed components, "
+    "duplicated points or a constant feature). Increase reg_covar (now "
+    "{reg}), decrease n_components, or scale the input data. In "
+    "scikit-learn's words: Fitting the mixture model failed because some "
+    "components have ill-defined empirical covariance (for instance caused "
+    "by singleton or collapsed samples). Try to decrease the number of "
+    "components, increase reg_covar, or scale the input data."
 )
 
 
