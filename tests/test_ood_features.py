@@ -8,21 +8,10 @@ import torch
 
 import gmmlab.data
 from gmmlab import ood
-from gmmlab.data import load_mnist
 from gmmlab.ood import features as features_module
 
 
-@pytest.fixture(autouse=True)
-def tiny_cache(tmp_path, monkeypatch):
-    """Every test gets its own empty cache folder."""
-    monkeypatch.setenv("GMMLAB_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
-@pytest.fixture(scope="module")
-def mnist_small():
-    images, labels = load_mnist("train")
-    return np.array(images[:1200]), np.array(labels[:1200])
+pytestmark = pytest.mark.usefixtures("tiny_cache")  # every test: its own empty cache
 
 
 # --- the original notebook's bug: features on 0..255 pixels ---------------------------

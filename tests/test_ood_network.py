@@ -16,17 +16,7 @@ from gmmlab.data import load_mnist
 from gmmlab.ood import network
 
 
-@pytest.fixture(autouse=True)
-def tiny_cache(tmp_path, monkeypatch):
-    """Every test gets its own empty cache folder."""
-    monkeypatch.setenv("GMMLAB_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
-@pytest.fixture(scope="module")
-def mnist_small():
-    images, labels = load_mnist("train")
-    return np.array(images[:1200]), np.array(labels[:1200])
+pytestmark = pytest.mark.usefixtures("tiny_cache")  # every test: its own empty cache
 
 
 def _train(images, labels, **kw):

@@ -21,6 +21,7 @@ __all__ = [
     "check_covariance_type",
     "check_data",
     "check_device",
+    "check_n_features",
     "check_simplex",
     "covariance_shape",
     "check_float_dtype",
@@ -130,6 +131,18 @@ def check_fitted(estimator, attribute: str) -> None:
             f"This {type(estimator).__name__} instance is not fitted yet. Call 'fit' with "
             "appropriate arguments before using this estimator."
         )
+
+
+def check_n_features(estimator, X) -> np.ndarray:
+    """``X`` as a float64 array with as many features as the fitted ``estimator``
+    (``n_features_in_``), or scikit-learn's ValueError for a mismatch."""
+    X = check_data(X, name="X", dtype=np.float64)
+    if X.shape[1] != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
+            f"{estimator.n_features_in_} features as input"
+        )
+    return X
 
 
 def check_device(device):

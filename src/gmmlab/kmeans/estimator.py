@@ -38,9 +38,6 @@ from .lloyd import _assign, _exact_inertia, _lloyd, _row_norms_sq
 from .seeding import _check_init_array, _check_n_clusters, _initial_centers
 from .torch_path import _torch_lloyd
 
-_check_device = check_device
-
-
 def _check_verbose(verbose) -> int:
     if isinstance(verbose, (bool, np.bool_)):
         return int(verbose)
@@ -237,7 +234,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         X = self._check_X(X, reset=True)
         sample_weight = check_sample_weight(sample_weight, X)
         n_clusters, n_init, max_iter, tol, init = self._check_params(X)
-        device = _check_device(self.device)
+        device = check_device(self.device)
         algorithm = self._check_algorithm(n_clusters, device)
         verbose = _check_verbose(self.verbose)
         rng = check_random_state(self.random_state)

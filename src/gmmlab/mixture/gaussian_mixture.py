@@ -28,6 +28,7 @@ from .._validation import (
     check_float_dtype,
     check_int,
     check_list,
+    check_n_features,
     check_positive_float,
     check_random_state,
     check_simplex,
@@ -274,13 +275,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _check_X(self, X):
         check_fitted(self, "precisions_cholesky_")
-        X = check_data(X, name="X", dtype=np.float64)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but GaussianMixture is expecting "
-                f"{self.n_features_in_} features as input (the number it was fitted with)"
-            )
-        return X
+        return check_n_features(self, X)
 
     # -- initialisation ---------------------------------------------------------------
 

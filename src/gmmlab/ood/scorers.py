@@ -22,6 +22,7 @@ from .._validation import (
     check_device,
     check_fitted,
     check_int,
+    check_n_features,
     check_positive_float,
     to_numpy,
 )
@@ -58,17 +59,6 @@ def msp_score(logits) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     p = np.exp(z)
     return 1.0 / p.sum(axis=1)  # the largest exp(z - max) is 1
-
-
-def _check_features(estimator, X) -> np.ndarray:
-    """``X`` as a float64 array with the fitted estimator's number of features."""
-    X = check_data(X, name="X", dtype=np.float64)
-    if X.shape[1] != estimator.n_features_in_:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
-            f"{estimator.n_features_in_} features as input"
-        )
-    return X
 
 
 def _check_random_state(random_state) -> None:
@@ -137,7 +127,7 @@ class MahalanobisScorer(BaseEstimator):
     def distances(self, X) -> np.ndarray:
         """Squared Mahalanobis distance of each row of ``X`` to each class mean, (n, n_classes)."""
         check_fitted(self, "precision_")
-        X = _check_features(self, X)
+        X = check_n_features(self, X)
         out = np.empty((X.shape[0], self.classes_.size))
         for k, mu in enumerate(self.means_):
             d = X - mu
@@ -327,7 +317,7 @@ class GMMScorer(DensityMixin, BaseEstimator):
 
     def _check_X(self, X) -> np.ndarray:
         check_fitted(self, "mixture_")
-        return _check_features(self, X)
+        return check_n_features(self, X)
 
     def score_samples(self, X) -> np.ndarray:
         """Log-density of each row of ``X`` under the fitted mixture, shape (n_samples,)."""
