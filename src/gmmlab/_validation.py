@@ -285,14 +285,25 @@ def check_seed(random_state, name: str = "random_state") -> int:
     >>> check_seed(7), check_seed(np.random.RandomState(0))
     (7, 209652396)
     """
+    random_state = check_random_state_value(random_state, name)
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    return random_state
+
+
+def check_random_state_value(random_state, name: str = "random_state"):
+    """``random_state`` unchanged if it is None, an int in ``[0, 2**32 - 1]`` or a
+    :class:`numpy.random.RandomState` (nothing is drawn from it); a TypeError or
+    ValueError naming ``name`` otherwise."""
     if isinstance(random_state, (bool, np.bool_)):
         raise TypeError(f"{name} must be None, an int or a numpy RandomState, got {random_state!r}")
     if isinstance(random_state, numbers.Integral):
         return check_int(random_state, name, low=0, high=2**32 - 1)
     if random_state is None or isinstance(random_state, np.random.RandomState):
-        return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        return random_state
     raise TypeError(
-        f"{name} must be None, an int or a numpy RandomState, got {type(random_state).__name__}"
+        f"{name} must be None, an int or a numpy RandomState, got {random_state!r} "
+        f"({type(random_state).__name__})"
     )
 
 

@@ -9,7 +9,6 @@ can tune a :class:`GMMScorer` by its ``score``, the mean log-likelihood).
 from __future__ import annotations
 
 import inspect
-import numbers
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from .._validation import (
     check_int,
     check_n_features,
     check_positive_float,
+    check_random_state_value,
     to_numpy,
 )
 from ..mixture import INIT_PARAMS, GaussianMixture
@@ -59,17 +59,6 @@ def msp_score(logits) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     p = np.exp(z)
     return 1.0 / p.sum(axis=1)  # the largest exp(z - max) is 1
-
-
-def _check_random_state(random_state) -> None:
-    """None, an int in [0, 2**32 - 1] or a numpy RandomState (not drawn from here)."""
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        check_int(random_state, "random_state", low=0, high=2**32 - 1)
-    elif not (random_state is None or isinstance(random_state, np.random.RandomState)):
-        raise TypeError(
-            "random_state must be None, an int or a numpy RandomState, "
-            f"got {random_state!r} ({type(random_state).__name__})"
-        )
 
 
 class MahalanobisScorer(BaseEstimator):
@@ -270,7 +259,7 @@ class GMMScorer(DensityMixin, BaseEstimator):
         check_int(self.n_init, "n_init", low=1)
         if self.init_params not in INIT_PARAMS:
             raise ValueError(f"init_params must be one of {INIT_PARAMS}, got {self.init_params!r}")
-        _check_random_state(self.random_state)
+        check_random_state_value(self.random_state)
         cls = default_mixture() if self.estimator is None else self.estimator
         if not isinstance(cls, type):
             raise TypeError(

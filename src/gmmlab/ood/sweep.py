@@ -20,10 +20,11 @@ from .._validation import (
     check_int,
     check_list,
     check_positive_float,
+    check_random_state_value,
     check_seed,
 )
 from ..mixture import GaussianMixture, fit_many, m_step
-from .scorers import GMMScorer, _check_random_state
+from .scorers import GMMScorer
 
 __all__ = [
     "SweepTable",
@@ -388,7 +389,7 @@ def sklearn_start(X, n_components: int, *, random_state=0, reg_covar: float = 1e
     k = check_int(n_components, "n_components", low=1)
     if k > X.shape[0]:
         raise ValueError(f"n_components={k} must be at most the number of samples ({X.shape[0]})")
-    _check_random_state(random_state)
+    check_random_state_value(random_state)
     reg_covar = check_positive_float(reg_covar, "reg_covar", allow_zero=True)
     labels = SklearnKMeans(n_clusters=k, n_init=1, random_state=random_state).fit(X).labels_
     resp = np.zeros((X.shape[0], k))
