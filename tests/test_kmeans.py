@@ -229,6 +229,45 @@ def test_torch_path_matches_numpy(dtype):
     np.testing.assert_array_equal(KMeans(3, init=init2, device="cpu").fit(X2).labels_, KMeans(3, init=init2).fit(X2).labels_)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("chunk_size", [None, 1 << 16])  # the CPU's chunks, an accelerator's
+def test_kernels_on_tensors_equal_the_numpy_kernels(dtype, chunk_size):
+    # The kernels are written once: on torch tensors (KMeans(device=...)) the same
+    # functions make the same step as on numpy arrays, weights and empty clusters included.
+    torch = pytest.importorskip("torch")
+    X = _blobs().astype(dtype)
+    w = np.random.RandomState(0).rand(len(X)).astype(dtype)
+    centers = np.vstack([X[:5], np.full((1, X.shape[1]), 1e3, dtype)])  # the last one empties
+    Xt, ct, wt = (torch.as_tensor(a) for a in (X, centers, w.astype(np.float64)))
+    labels, inertia, sums, counts = km_lloyd._assign(X, centers, sums=True, sample_weight=w)
+    labels_t, inertia_t, sums_t, counts_t = km_lloyd._assign(
+        Xt, ct, sums=True, sample_weight=wt, chunk_size=chunk_size
+    )
+    assert isinstance(labels_t, torch.Tensor) and labels_t.dtype == torch.int64
+    np.testing.assert_array_equal(labels_t.numpy(), labels)
+    rel = 1e-12 if dtype == np.float64 else 1e-5  # float32: numpy sums chunks in float32
+    assert inertia_t == pytest.approx(inertia, rel=rel)
+    np.testing.assert_allclose(sums_t.numpy(), sums, rtol=rel, atol=rel * np.abs(sums).max())
+    np.testing.assert_allclose(counts_t.numpy(), counts, rtol=rel)
+    assert counts[-1] == 0  # the empty cluster is re-seeded the same way in both
+    new, labels2, _ = lloyd_step(X, centers, sample_weight=w)
+    new_t, labels2_t, _ = lloyd_step(Xt, ct, sample_weight=wt, check_input=False)
+    assert new_t.dtype == ct.dtype
+    np.testing.assert_array_equal(labels2_t.numpy(), labels2)
+    np.testing.assert_allclose(new_t.numpy(), new, rtol=rel, atol=rel)
+    assert not np.allclose(new[-1], centers[-1])  # it moved onto a data point
+
+
+def test_weighted_float32_inertia_accumulates_in_float64():
+    # float32 data and weights: the terms of the inertia are summed in float64, so the
+    # result is the float32 expansion's, not a float32 dot product's (off by ~1e-7 here).
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.randn(3000, 20) + 4 * rng.randn(1, 20) for _ in range(6)]).astype(np.float32)
+    w = (rng.rand(len(X)) * 3).astype(np.float32)
+    X64, c64 = X.astype(np.float64), X[:5].astype(np.float64)
+    exact = ((X64[:, None, :] - c64[None]) ** 2).sum(-1).min(1) @ w.astype(np.float64)
+    assert lloyd_step(X, X[:5], sample_weight=w)[2] == pytest.approx(exact, rel=3e-8)
+
 def test_n_init_keeps_best_run():
     # The n_init runs draw their starts one after the other from one RandomState (as in
     # scikit-learn): replay those draws, fit each start alone, and compare with the best.
@@ -693,7 +732,7 @@ def test_parameters_are_checked_before_any_work(params, error, match, monkeypatc
 
     if "init" not in params:
         monkeypatch.setattr(km_estimator, "_initial_centers", no_work)
-    for name in ("_lloyd", "_elkan", "_torch_lloyd"):
+    for name in ("_lloyd", "_elkan"):
         monkeypatch.setattr(km_estimator, name, no_work)
     with pytest.raises(error, match=match):
         KMeans(2, **params).fit(_faithful())

@@ -2,7 +2,9 @@
 
 :mod:`gmmlab.kmeans` and :mod:`gmmlab.mixture` run their loops either in numpy (the
 default) or in torch (``device="cpu"``, ``"cuda"``); :class:`Backend` holds the few
-operations whose spelling differs between the two, so that an engine is written once.
+operations whose spelling differs between the two, so that an engine (Lloyd's
+kernels, the Gaussian-mixture engines) is written once. ``Backend.of(X)`` is the
+backend of an array, so a kernel finds its backend in its arguments.
 :func:`n_threads` and :class:`ChunkPool` spread work over chunks of rows on the CPU
 cores, with BLAS single-threaded meanwhile (numpy releases the GIL inside BLAS and
 its loops), as scikit-learn's OpenMP loops do.
@@ -14,11 +16,12 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from ._validation import check_device, check_float_dtype
 
-__all__ = ["Backend", "ChunkPool", "n_threads"]
+__all__ = ["Backend", "ChunkPool", "n_threads", "onehot_t"]
 
 
 def n_threads() -> int:
@@ -91,10 +94,29 @@ class Backend:
             self.dtype = np.dtype(name)
         self.itemsize = np.dtype(name).itemsize
         self.eps = float(np.finfo(name).eps)
+        xp = np if self.torch is None else self.torch
+        self.float64, self.int64 = xp.float64, xp.int64
+
+    @classmethod
+    def of(cls, a) -> "Backend":
+        """The backend of a float array: numpy for an ndarray, torch on its device for a tensor."""
+        if isinstance(a, np.ndarray):
+            return cls(None, a.dtype)
+        return cls(a.device, a.dtype)
 
     @property
     def is_numpy(self) -> bool:
         return self.torch is None
+
+    @property
+    def on_cpu(self) -> bool:
+        """True for numpy and for torch on the CPU (not on an accelerator)."""
+        return self.torch is None or self.device.type == "cpu"
+
+    def pool(self) -> "ChunkPool":
+        """The worker pool of a fit: threads over chunks in numpy; none in torch, whose
+        operations use the cores (or the accelerator) themselves."""
+        return ChunkPool() if self.torch is None else ChunkPool(1, limit_blas=False)
 
     def asarray(self, a):
         """``a`` in this backend's dtype (and on its device), C-contiguous."""
@@ -107,15 +129,77 @@ class Backend:
     def to_numpy(self, a):
         return a if self.torch is None else a.detach().cpu().numpy()
 
-    def empty(self, shape):
+    def empty(self, shape, dtype=None):
+        """An uninitialised array of this backend's dtype (or ``dtype``, e.g. ``self.int64``)."""
+        dtype = self.dtype if dtype is None else dtype
         if self.torch is None:
-            return np.empty(shape, dtype=self.dtype)
-        return self.torch.empty(shape, dtype=self.dtype, device=self.device)
+            return np.empty(shape, dtype=dtype)
+        return self.torch.empty(shape, dtype=dtype, device=self.device)
 
-    def zeros(self, shape):
+    def zeros(self, shape, dtype=None):
+        dtype = self.dtype if dtype is None else dtype
         if self.torch is None:
-            return np.zeros(shape, dtype=self.dtype)
-        return self.torch.zeros(shape, dtype=self.dtype, device=self.device)
+            return np.zeros(shape, dtype=dtype)
+        return self.torch.zeros(shape, dtype=dtype, device=self.device)
+
+    def array_equal(self, a, b) -> bool:
+        return np.array_equal(a, b) if self.torch is None else self.torch.equal(a, b)
+
+    def argmin_rows(self, a):
+        """``(index, value)`` of the smallest entry of every row of a 2-D array."""
+        if self.torch is not None:
+            value, index = a.min(dim=1)
+            return index, value
+        index = a.argmin(axis=1)
+        return index, a[np.arange(index.size), index]
+
+    def dot64(self, a, b) -> float:
+        """``a @ b`` of two vectors, accumulated in float64, as a Python float."""
+        if self.torch is None:
+            return float(a.astype(np.float64, copy=False) @ b.astype(np.float64, copy=False))
+        return float(a.to(self.torch.float64) @ b.to(self.torch.float64))
+
+    def sq_norms64(self, a):
+        """Squared norms of the rows of ``a``, accumulated in float64."""
+        if self.torch is None:
+            return np.einsum("ij,ij->i", a, a, dtype=np.float64)
+        return (a * a).sum(1, dtype=self.torch.float64)
+
+    def sq_sum64(self, a) -> float:
+        """Sum of the squares of the entries of ``a``, accumulated in float64."""
+        if self.torch is None:
+            return float(np.einsum("ij,ij->", a, a, dtype=np.float64))
+        return float((a * a).sum(dtype=self.torch.float64))
+
+    def bincount(self, labels, weights=None, minlength: int = 0):
+        """Counts of each label (int64), or sums of ``weights`` per label (float64)."""
+        if self.torch is None:
+            return np.bincount(labels, weights=weights, minlength=minlength)
+        return self.torch.bincount(labels, weights=weights, minlength=minlength)
+
+    def add_rows_by_label(self, total, labels, rows, weights=None, cache=None) -> None:
+        """``total[labels[i]] += weights[i] * rows[i]`` for every row, in place.
+
+        ``total`` is float64, (n_labels, d). In numpy the sum is a sparse one-hot
+        product (:func:`onehot_t`; ``cache``, a dict, keeps one matrix per number of
+        rows across calls); in torch, ``index_add_``.
+        """
+        if self.torch is not None:
+            rows = rows.to(self.torch.float64)
+            if weights is not None:
+                rows = rows * weights[:, None]
+            total.index_add_(0, labels, rows)
+            return
+        m = labels.shape[0]
+        onehot = None if cache is None else cache.get(m)
+        if onehot is None:
+            onehot = onehot_t(total.shape[0], m, rows.dtype)
+            if cache is not None:
+                cache[m] = onehot
+        onehot.indices[:] = labels  # column i has its single 1 in row labels[i]
+        if weights is not None:
+            onehot.data[:] = weights  # ... or its weight
+        total += onehot @ rows
 
     def index(self, idx):
         """An integer index array usable on this backend's arrays."""
@@ -150,3 +234,16 @@ class Backend:
         total = resp.sum(axis=0)
         resp /= total  # the same exp serves both outputs
         return np.log(total) + top, resp
+
+
+def onehot_t(n_rows: int, m: int, dtype):
+    """A sparse (n_rows, m) matrix with one 1 per column, whose rows are set later.
+
+    Built once per number of columns and refilled in place (``.indices``, and
+    ``.data`` for weights): ``onehot_t @ rows`` then sums the rows by label (n*d
+    additions) without scipy's validation cost on every chunk.
+    """
+    return sparse.csc_matrix(
+        (np.ones(m, dtype=dtype), np.zeros(m, dtype=np.int32), np.arange(m + 1, dtype=np.int32)),
+        shape=(n_rows, m),
+    )

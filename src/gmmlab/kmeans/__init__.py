@@ -30,15 +30,15 @@ expansion accurate), in chunks of rows so memory stays bounded for large ``n``.
 An empty cluster is re-seeded deterministically with the point farthest from its
 own center (as scikit-learn does). ``float32`` and ``float64`` data keep their
 precision (integer data become ``float64``); sums of squares are accumulated in
-``float64``. With ``device=`` (``"cpu"``, ``"cuda"``, ...) the same iteration
-runs in torch.
+``float64``. With ``device=`` (``"cpu"``, ``"cuda"``, ...) the same kernels run
+on torch tensors.
 
 Where to read what (modules of this package):
 
 - :mod:`~gmmlab.kmeans.lloyd`: the assignment kernels, :func:`lloyd_step` and Lloyd's
-  loop (``_iterate``, shared by every engine, and ``_lloyd``);
+  loop (``_iterate``, shared by every engine, and ``_lloyd``), for numpy arrays and
+  torch tensors alike (``device=``);
 - :mod:`~gmmlab.kmeans.elkan`: Elkan's triangle-inequality pruning (``_elkan``);
-- :mod:`~gmmlab.kmeans.torch_path`: the torch twins of the kernels (``device=``);
 - :mod:`~gmmlab.kmeans.seeding`: :func:`kmeans_plusplus` (and ``_kmeans_plusplus``,
   shown in ``book/*/02_kmeans``), :func:`class_means`, the initial centers of a run;
 - :mod:`~gmmlab.kmeans.estimator`: :class:`KMeans`;
@@ -49,9 +49,8 @@ Every public name is importable from ``gmmlab.kmeans`` itself.
 """
 
 from .estimator import KMeans
-from .lloyd import CHUNK_SIZE, lloyd_step  # noqa: F401
+from .lloyd import CHUNK_SIZE, TORCH_CHUNK_SIZE, lloyd_step  # noqa: F401
 from .missing import MissingDataKMeans
 from .seeding import class_means, kmeans_plusplus
-from .torch_path import TORCH_CHUNK_SIZE  # noqa: F401
 
 __all__ = ["KMeans", "MissingDataKMeans", "kmeans_plusplus", "class_means", "lloyd_step"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import ChunkPool
+from .._backend import Backend, ChunkPool
 from .lloyd import (
     CHUNK_SIZE,
     _assign,
@@ -17,7 +17,6 @@ from .lloyd import (
     _cluster_means,
     _exact_inertia,
     _iterate,
-    _onehot_t,
     _relocate_empty,
     _row_norms_sq,
 )
@@ -151,18 +150,17 @@ def _elkan(
 def _cluster_sums(X, labels, n_clusters: int, sample_weight=None) -> np.ndarray:
     """Per-cluster sums of the rows of ``X`` (each times its weight), in float64.
 
-    Chunk by chunk, with the sparse one-hot product of :func:`_assign_chunk`.
+    Chunk by chunk, as in :func:`~gmmlab.kmeans.lloyd._assign`
+    (:meth:`~gmmlab._backend.Backend.add_rows_by_label`).
     """
     n, d = X.shape
     chunk_size = _chunk_rows(d)
     sums = np.zeros((n_clusters, d), dtype=np.float64)
+    bk, cache = Backend.of(X), {}
     for start in range(0, n, chunk_size):
-        stop = min(start + chunk_size, n)
-        onehot_t = _onehot_t(n_clusters, stop - start, X.dtype)
-        onehot_t.indices[:] = labels[start:stop]
-        if sample_weight is not None:
-            onehot_t.data[:] = sample_weight[start:stop]
-        sums += onehot_t @ X[start:stop]
+        rows = slice(start, start + chunk_size)
+        weights = None if sample_weight is None else sample_weight[rows]
+        bk.add_rows_by_label(sums, labels[rows], X[rows], weights, cache)
     return sums
 
 

@@ -2,7 +2,7 @@
 
 :meth:`KMeans.fit` checks every argument, centres the data, and runs the engine chosen by
 ``algorithm`` and ``device`` (:func:`~gmmlab.kmeans.lloyd._lloyd`,
-:func:`~gmmlab.kmeans.elkan._elkan`, :func:`~gmmlab.kmeans.torch_path._torch_lloyd`) from
+:func:`~gmmlab.kmeans.elkan._elkan`; ``_lloyd`` on torch tensors with ``device``) from
 the initial centers of :func:`~gmmlab.kmeans.seeding._initial_centers`, keeping the run
 of lowest inertia.
 """
@@ -36,7 +36,6 @@ from .._validation import (
 from .elkan import _elkan
 from .lloyd import _assign, _exact_inertia, _lloyd, _row_norms_sq
 from .seeding import _check_init_array, _check_n_clusters, _initial_centers
-from .torch_path import _torch_lloyd
 
 def _check_verbose(verbose) -> int:
     if isinstance(verbose, (bool, np.bool_)):
@@ -238,10 +237,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         algorithm = self._check_algorithm(n_clusters, device)
         verbose = _check_verbose(self.verbose)
         rng = check_random_state(self.random_state)
-        if device is not None:
-            engine = functools.partial(_torch_lloyd, device=device)
-        else:
-            engine = _elkan if algorithm == "elkan" else _lloyd
+        engine = _elkan if algorithm == "elkan" else functools.partial(_lloyd, device=device)
         # Centre the data: keeps ||x||^2 - 2 x.c + ||c||^2 accurate (scikit-learn does the same).
         mean = X.mean(axis=0)
         Xc = X - mean
@@ -253,10 +249,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             centers = _initial_centers(init, X, Xc, x_sq, mean, n_clusters, rng, sample_weight)
             if verbose:
                 print("Initialization complete")
-            kwargs = {} if device is not None else {"x_sq": x_sq}
             run = engine(
-                Xc, centers, max_iter=max_iter, tol=tol_abs, sample_weight=sample_weight,
-                verbose=verbose, **kwargs,
+                Xc, centers, max_iter=max_iter, tol=tol_abs, x_sq=x_sq,
+                sample_weight=sample_weight, verbose=verbose,
             )
             if best is None or run[2] < best[2]:
                 best = run

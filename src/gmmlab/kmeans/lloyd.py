@@ -1,21 +1,26 @@
-"""Lloyd's algorithm on numpy: the assignment kernels, :func:`lloyd_step` and the loop.
+"""Lloyd's algorithm: the assignment kernels, :func:`lloyd_step` and the loop.
 
 :func:`lloyd_step` (shown in the "Clustering and K-means" chapter, ``book/*/02_kmeans``)
 is one iteration: :func:`_assign` finds the nearest center of every row, chunk by chunk
 on worker threads, with the per-cluster sums and counts; :func:`_relocate_empty` re-seeds
 empty clusters; :func:`_cluster_means` moves the centers. :func:`_iterate` is the loop and
-scikit-learn's stopping rules, shared by every engine (Lloyd, Elkan, torch, the submitted
+scikit-learn's stopping rules, shared by every engine (Lloyd, Elkan, the submitted
 rule of :class:`~gmmlab.kmeans.MissingDataKMeans`); :func:`_lloyd` runs it with
 :func:`lloyd_step`. Squared distances are expanded as ``||x||^2 - 2 x.c + ||c||^2``
 (BLAS) on data the caller has centred on their mean.
+
+The kernels are written once for numpy arrays and torch tensors (``KMeans(device=...)``):
+the few operations spelt differently (an argmin with its values, sums of rows by label,
+a weighted count) are methods of :class:`~gmmlab._backend.Backend`, found from the data
+(``Backend.of(X)``). In numpy the chunks are shared among worker threads; in torch the
+operations use the cores, or the accelerator, themselves.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
-from .._backend import ChunkPool
+from .._backend import Backend
 from .._validation import check_data, check_sample_weight, to_numpy
 
 #: Rows per chunk in the assignment step for 784 features (MNIST); lower-dimensional
@@ -23,49 +28,21 @@ from .._validation import check_data, check_sample_weight, to_numpy
 #: cache-friendly, and few enough chunks that Python's per-chunk work stays small.
 CHUNK_SIZE = 512
 
+#: Rows per chunk on an accelerator (``KMeans(device="cuda")``): few kernel launches.
+TORCH_CHUNK_SIZE = 1 << 16
 
 
-def _row_norms_sq(X: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", X, X)
+
+def _row_norms_sq(X):
+    """Squared norms of the rows of ``X`` (an ndarray or a tensor), in its dtype."""
+    if isinstance(X, np.ndarray):
+        return np.einsum("ij,ij->i", X, X)
+    return (X * X).sum(1)
 
 
 def _chunk_rows(n_features: int) -> int:
     """Rows per chunk: about ``CHUNK_SIZE * 784`` numbers, and at least ``CHUNK_SIZE`` rows."""
     return max(CHUNK_SIZE, CHUNK_SIZE * 784 // max(1, n_features))
-
-
-def _assign_chunk(Xc, centers_m2, c_sq, onehot_t=None, weights=None):
-    """Assignment step on one chunk of rows.
-
-    ``centers_m2`` is ``-2 * centers``. Returns the labels, the sum over the chunk of
-    ``min_k (||c_k||^2 - 2 x.c_k)`` (each row times its weight, when ``weights`` are
-    given) and, when a sparse (K, m) one-hot matrix ``onehot_t`` is given (see
-    :func:`_onehot_t`), the per-cluster sums of the rows (weighted likewise).
-    """
-    dist = Xc @ centers_m2.T  # -2 x.c, BLAS
-    dist += c_sq  # ||c||^2 - 2 x.c: the ||x||^2 term does not change the argmin
-    lab = dist.argmin(axis=1)
-    best = dist[np.arange(lab.size), lab]
-    partial = float(best.sum()) if weights is None else float(best @ weights)
-    if onehot_t is None:
-        return lab, partial, None
-    # Per-cluster sums: (one-hot of the labels)^T @ Xc, a sparse product (n*d additions).
-    onehot_t.indices[:] = lab  # column i has its single 1 in row lab[i]
-    if weights is not None:
-        onehot_t.data[:] = weights  # ... or its weight
-    return lab, partial, onehot_t @ Xc
-
-
-def _onehot_t(n_clusters: int, m: int, dtype):
-    """A sparse (n_clusters, m) matrix with one 1 per column, whose rows are set later.
-
-    Built once per chunk size and refilled in place (``.indices``) for each chunk:
-    this avoids scipy's validation cost on every chunk.
-    """
-    return sparse.csc_matrix(
-        (np.ones(m, dtype=dtype), np.zeros(m, dtype=np.int32), np.arange(m + 1, dtype=np.int32)),
-        shape=(n_clusters, m),
-    )
 
 
 def _assign(
@@ -84,42 +61,43 @@ def _assign(
     center, from the BLAS expansion) and, with ``sums=True``, the per-cluster sums of
     rows (float64, (K, d)) and counts (int64, (K,)). With ``sample_weight``, the
     inertia, the sums and the counts are weighted (the counts are then float64 sums
-    of weights). ``pool`` is a :class:`ChunkPool` (made here if None).
+    of weights). ``pool`` is a :class:`~gmmlab._backend.ChunkPool` (made here if None).
+    The arrays are numpy arrays or torch tensors (:meth:`Backend.of
+    <gmmlab._backend.Backend.of>`), the arithmetic the same.
     """
+    bk = Backend.of(X)
     if pool is None:
-        with ChunkPool() as pool:
+        with bk.pool() as pool:
             return _assign(
                 X, centers, x_sq, sums=sums, sample_weight=sample_weight, pool=pool,
                 chunk_size=chunk_size,
             )
     n, d = X.shape
-    chunk_size = chunk_size or _chunk_rows(d)
+    if chunk_size is None:  # cache-sized on the CPU, few kernel launches on an accelerator
+        chunk_size = _chunk_rows(d) if bk.on_cpu else TORCH_CHUNK_SIZE
     k = centers.shape[0]
     if x_sq is None:
         x_sq = _row_norms_sq(X)
     c_sq = _row_norms_sq(centers)
     centers_m2 = -2.0 * centers
-    labels = np.empty(n, dtype=np.int64)
+    labels = bk.empty(n, dtype=bk.int64)
 
     def work(block):  # a contiguous block of rows, processed chunk by chunk
         lo, hi = block
-        total = np.zeros((k, d), dtype=np.float64) if sums else None
-        onehots = {}  # one sparse one-hot matrix per chunk length, reused
+        total = bk.zeros((k, d), dtype=bk.float64) if sums else None
+        cache = {}  # one sparse one-hot matrix per chunk length, reused (numpy)
         inertia = 0.0
         for start in range(lo, hi, chunk_size):
             stop = min(start + chunk_size, hi)
+            Xc = X[start:stop]
             weights = None if sample_weight is None else sample_weight[start:stop]
-            onehot_t = None
-            if sums:
-                onehot_t = onehots.get(stop - start)
-                if onehot_t is None:
-                    onehot_t = onehots[stop - start] = _onehot_t(k, stop - start, X.dtype)
-            labels[start:stop], partial, part = _assign_chunk(
-                X[start:stop], centers_m2, c_sq, onehot_t, weights
-            )
-            inertia += partial
-            if sums:
-                total += part
+            dist = Xc @ centers_m2.T  # -2 x.c, BLAS
+            dist += c_sq  # ||c||^2 - 2 x.c: the ||x||^2 term does not change the argmin
+            lab, best = bk.argmin_rows(dist)
+            labels[start:stop] = lab
+            inertia += float(best.sum()) if weights is None else bk.dot64(best, weights)
+            if sums:  # per-cluster sums of the rows (weighted), n*d additions
+                bk.add_rows_by_label(total, lab, Xc, weights, cache)
         return inertia, total
 
     n_chunks = -(-n // chunk_size)
@@ -127,13 +105,13 @@ def _assign(
     bounds = [min(n, chunk_size * (n_chunks * w // n_workers)) for w in range(n_workers + 1)]
     parts = pool.map(work, list(zip(bounds[:-1], bounds[1:])))
     if sample_weight is None:
-        x_term = float(x_sq.sum(dtype=np.float64))
+        x_term = float(x_sq.sum(dtype=bk.float64))
     else:
-        x_term = float(x_sq.astype(np.float64, copy=False) @ sample_weight)
+        x_term = bk.dot64(x_sq, sample_weight)
     inertia = max(x_term + sum(p[0] for p in parts), 0.0)
     if not sums:
         return labels, inertia
-    counts = np.bincount(labels, weights=sample_weight, minlength=k)
+    counts = bk.bincount(labels, weights=sample_weight, minlength=k)
     return labels, inertia, sum(p[1] for p in parts[1:]) + parts[0][1], counts
 
 
@@ -146,15 +124,15 @@ def _relocate_empty(X, centers, labels, sums, counts, sample_weight=None) -> Non
     ``sample_weight``, a cluster is empty when its points weigh 0 in total, and the
     point moves with its weight.
     """
-    empty = np.flatnonzero(counts == 0)
+    empty = np.flatnonzero(to_numpy(counts) == 0)
     if empty.size == 0:
         return
-    dist = ((X - centers[labels]) ** 2).sum(axis=1, dtype=np.float64)
+    dist = to_numpy(((X - centers[labels]) ** 2).sum(1, dtype=Backend.of(X).float64))
     if dist.max() == 0:
         return
     far = np.lexsort((np.arange(X.shape[0]), -dist))[: empty.size]
-    for k_new, i in zip(empty, far):
-        k_old = labels[i]
+    for k_new, i in zip(empty.tolist(), far.tolist()):
+        k_old = int(labels[i])
         w = 1 if sample_weight is None else sample_weight[i]
         sums[k_old] -= w * X[i]
         counts[k_old] -= w
@@ -213,7 +191,7 @@ def lloyd_step(X, centers, x_sq=None, *, sample_weight=None, pool=None,
     )
     # Update step: each center moves to the mean of its points.
     _relocate_empty(X, centers, labels, sums, counts, sample_weight)
-    new_centers = _cluster_means(sums, counts).astype(X.dtype, copy=False)
+    new_centers = _cluster_means(sums, counts, like=X)
     return new_centers, labels, inertia
 
 
@@ -248,43 +226,42 @@ def _check_x_sq(x_sq, X, *, name: str):
     return x_sq.astype(X.dtype, copy=False)
 
 
-def _cluster_means(sums, counts):
+def _cluster_means(sums, counts, like=None):
     """``sums / counts`` per cluster; a cluster still empty after re-seeding
     takes the mean of the largest cluster, as in scikit-learn (never 0 / 0).
 
-    For numpy arrays and torch tensors alike (:func:`_torch_lloyd_step`); the
-    counts may be sums of weights.
+    For numpy arrays and torch tensors alike; the counts may be sums of weights.
+    With ``like`` (the data), the means come in its dtype.
     """
     empty = counts == 0
     means = sums / (counts + empty)[:, None]  # 1 for an empty cluster: no 0 / 0
     if bool(empty.any()):
         means[empty] = means[[int(counts.argmax())]]  # a copy: no aliasing
-    return means
+    return means if like is None else Backend.of(like).asarray(means)
 
 
-def _iterate(step, centers, *, max_iter: int, tol: float, same=np.array_equal, float64=np.float64,
-             verbose: int = 0):
+def _iterate(step, centers, *, max_iter: int, tol: float, verbose: int = 0):
     """Lloyd's loop and scikit-learn's stopping rules, shared by every engine.
 
     ``step(centers)`` returns ``new_centers, labels, cost`` (one assignment and one
     update). The loop stops when the labels did not change (the centers are then final),
     when the centers moved by at most ``tol`` (sum of squared shifts, accumulated in
-    ``float64``), or after ``max_iter`` steps. ``same`` compares two label arrays
-    (``np.array_equal``, or ``torch.equal`` for tensors). ``verbose`` prints
-    scikit-learn's messages.
+    ``float64``), or after ``max_iter`` steps; the centers are numpy arrays or torch
+    tensors. ``verbose`` prints scikit-learn's messages.
 
     Returns ``centers, labels, n_iter, history, final``: ``final`` is True when the
     labels already match the returned centers (otherwise the caller assigns once more).
     """
+    bk = Backend.of(centers)
     history, labels_old, final = [], None, False
     for it in range(max_iter):
         new_centers, labels, cost = step(centers)
         history.append(cost)
         if verbose:
             print(f"Iteration {it}, inertia {cost}.")
-        shift = float(((new_centers - centers) ** 2).sum(dtype=float64))
+        shift = float(((new_centers - centers) ** 2).sum(dtype=bk.float64))
         centers = new_centers
-        if labels_old is not None and same(labels, labels_old):
+        if labels_old is not None and bk.array_equal(labels, labels_old):
             final = True  # labels did not change: centers are final
             if verbose:
                 print(f"Converged at iteration {it}: strict convergence.")
@@ -298,15 +275,20 @@ def _iterate(step, centers, *, max_iter: int, tol: float, same=np.array_equal, f
 
 
 def _lloyd(
-    X, centers, *, max_iter: int, tol: float, x_sq=None, sample_weight=None, verbose: int = 0
+    X, centers, *, max_iter: int, tol: float, x_sq=None, sample_weight=None, verbose: int = 0,
+    device=None,
 ):
     """Lloyd's algorithm from ``centers``; scikit-learn's stopping rules (:func:`_iterate`).
 
-    Returns ``centers, labels, inertia, n_iter, inertia_history``.
+    In numpy, or in torch on ``device`` (``KMeans(device=...)``): the same kernels on
+    tensors. Returns ``centers, labels, inertia, n_iter, inertia_history`` (numpy).
     """
-    if x_sq is None:
-        x_sq = _row_norms_sq(X)
-    with ChunkPool() as pool:
+    bk = Backend(device, X.dtype)
+    X, centers = bk.asarray(X), bk.asarray(centers)
+    x_sq = _row_norms_sq(X) if x_sq is None else bk.asarray(x_sq)
+    if sample_weight is not None and not bk.is_numpy:
+        sample_weight = bk.torch.as_tensor(sample_weight, dtype=bk.float64, device=bk.device)
+    with bk.pool() as pool:
 
         def step(c):  # the arguments were checked by KMeans.fit
             return lloyd_step(
@@ -320,21 +302,21 @@ def _lloyd(
             # Final assignment step, so that labels match the returned centers.
             labels, _ = _assign(X, centers, x_sq, pool=pool)
     inertia = _exact_inertia(X, centers, labels, sample_weight=sample_weight)
-    return centers, labels, inertia, n_iter, np.asarray(history)
+    return bk.to_numpy(centers), bk.to_numpy(labels), inertia, n_iter, np.asarray(history)
 
 
 def _exact_inertia(
     X, centers, labels, chunk_size: int = CHUNK_SIZE, *, sample_weight=None
 ) -> float:
     """Sum of ``||x_i - c_{labels_i}||^2`` (times ``sample_weight[i]``), computed
-    directly (no expansion)."""
+    directly (no expansion); numpy arrays or torch tensors."""
+    bk = Backend.of(X)
     total = 0.0
     for start in range(0, X.shape[0], chunk_size):
         rows = slice(start, start + chunk_size)
         diff = X[rows] - centers[labels[rows]]
         if sample_weight is None:
-            total += float(np.einsum("ij,ij->", diff, diff, dtype=np.float64))
+            total += bk.sq_sum64(diff)
         else:
-            sq = np.einsum("ij,ij->i", diff, diff, dtype=np.float64)
-            total += float(sq @ sample_weight[rows])
+            total += float(bk.sq_norms64(diff) @ sample_weight[rows])
     return total

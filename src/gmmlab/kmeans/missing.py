@@ -22,8 +22,8 @@ from .._validation import (
     check_sample_weight,
 )
 from .estimator import KMeans, _check_verbose
-from .._backend import ChunkPool
-from .lloyd import CHUNK_SIZE, _chunk_rows, _iterate, _onehot_t, _row_norms_sq
+from .._backend import ChunkPool, onehot_t
+from .lloyd import CHUNK_SIZE, _chunk_rows, _iterate, _row_norms_sq
 from .seeding import _initial_centers
 
 
@@ -78,14 +78,14 @@ def _observed_assign(
             labels[start:stop] = lab
             best[start:stop] = dist[np.arange(lab.size), lab] + a_sq[start:stop]
             if sums:
-                onehot_t = onehots.get(stop - start)
-                if onehot_t is None:
-                    onehot_t = onehots[stop - start] = _onehot_t(k, stop - start, A.dtype)
-                onehot_t.indices[:] = lab
+                onehot = onehots.get(stop - start)
+                if onehot is None:
+                    onehot = onehots[stop - start] = onehot_t(k, stop - start, A.dtype)
+                onehot.indices[:] = lab
                 if sample_weight is not None:
-                    onehot_t.data[:] = sample_weight[start:stop]
-                total += onehot_t @ Ac
-                seen += onehot_t @ Wc
+                    onehot.data[:] = sample_weight[start:stop]
+                total += onehot @ Ac
+                seen += onehot @ Wc
         return total, seen
 
     n_chunks = -(-n // chunk_size)
