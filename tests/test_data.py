@@ -148,10 +148,87 @@ def test_synthetic_mixture_given_parameters_and_determinism():
         (dict(n_samples=0), "n_samples"),
         (dict(weights=[0.5, 0.6], means=[[0, 0], [1, 1]]), "weights"),
         (dict(means=[[0, 0], [1, 1]], covariances=np.ones((2, 2, 2))), "positive definite"),
-        (dict(means=[[0, 0]], covariances=np.eye(3)[None]), "covariances must have shape"),
+        (dict(means=[[0, 0]], covariances=np.eye(3)[None]), "covariances gives n_features=3, but means"),
         (dict(n_components=0), "n_components"),
     ],
 )
 def test_synthetic_mixture_bad_input(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         make_gaussian_mixture(**kwargs)
+
+
+# --------------------------------------------------------------------------- issue 18: bad input
+
+
+def test_means_and_n_components_must_agree():
+    means = [[0.0, 0.0], [5.0, 5.0]]
+    # Before, n_components=5 was silently replaced by the 2 rows of means.
+    with pytest.raises(ValueError, match=r"means gives n_components=2, but n_components=5"):
+        make_gaussian_mixture(50, means=means, n_components=5, random_state=0)
+    with pytest.raises(ValueError, match=r"means gives n_features=2, but n_features=3"):
+        make_gaussian_mixture(50, means=means, n_features=3, random_state=0)
+    with pytest.raises(ValueError, match=r"covariances gives n_components=1, but means gives n_components=2"):
+        make_gaussian_mixture(50, means=means, covariances=[np.eye(2)], random_state=0)
+    with pytest.raises(ValueError, match=r"weights gives n_components=3, but n_components=2"):
+        make_gaussian_mixture(50, weights=[0.2, 0.3, 0.5], n_components=2, random_state=0)
+    # Agreeing sizes, given or implied, are fine; the sizes come from the arrays.
+    s = make_gaussian_mixture(50, means=means, n_components=2, n_features=2, random_state=0)
+    assert s.means.shape == (2, 2)
+    s = make_gaussian_mixture(50, weights=[0.2, 0.3, 0.1, 0.4], random_state=0)
+    assert s.means.shape == (4, 2) and s.covariances.shape == (4, 2, 2)
+    s = make_gaussian_mixture(50, covariances=np.stack([np.eye(3)] * 2), random_state=0)
+    assert s.means.shape == (2, 3)
+
+
+@pytest.mark.parametrize("bad, error", [(-1, ValueError), (-np.inf, ValueError), (np.nan, ValueError),
+                                        (np.inf, ValueError), ("4", TypeError), (True, TypeError),
+                                        (None, TypeError), (1.7e308, ValueError)])
+def test_separation_must_be_a_finite_number_at_least_zero(bad, error):
+    with pytest.raises(error, match="separation"):
+        make_gaussian_mixture(50, separation=bad, random_state=0)
+    if bad == 1.7e308:
+        return  # finite: only the cube of random means overflows
+    # also when means are given (separation is unused then, but still checked)
+    with pytest.raises(error, match="separation"):
+        make_gaussian_mixture(50, separation=bad, means=[[0.0, 0.0]], random_state=0)
+
+
+def test_separation_minus_one_was_accepted_before():
+    # With separation=-1 the old code drew means in a cube of negative side: uniform(1.2, -1.2).
+    rng = np.random.RandomState(0)
+    assert np.isfinite(rng.uniform(1.2, -1.2, size=3)).all()  # numpy does not object
+    assert make_gaussian_mixture(50, separation=0, random_state=0).means.tolist() == [[0.0, 0.0]] * 3
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(weights=[0.5, 0.5 + 0.5j]), "weights"),
+    (dict(weights="ab"), "weights"),
+    (dict(weights=[0.5, np.nan]), "weights"),
+    (dict(means=[[0.0, 0.0], [1.0, np.inf]]), "means"),
+    (dict(covariances=np.stack([np.eye(2)] * 2) + 0j), "covariances"),
+    (dict(covariances=np.full((2, 2, 2), "a")), "covariances"),
+    (dict(covariances=[[[1.0, 0.0], [0.0, np.inf]]] * 2), "covariances"),
+])
+def test_synthetic_mixture_parameters_name_themselves(kwargs, name):
+    with pytest.raises((ValueError, TypeError), match=name):
+        make_gaussian_mixture(50, random_state=0, **kwargs)
+
+
+@pytest.mark.parametrize("bad", [np.array(["train", "test"]), ["train"], None, b"train", "Train"])
+def test_bad_split_names_split(bad):
+    for loader in (load_mnist, load_fashion_mnist):
+        with pytest.raises(ValueError, match="split must be 'train' or 'test'"):
+            loader(bad)
+
+
+def test_data_root_that_is_a_file_says_to_set_gmmlab_data(tmp_path, monkeypatch, fresh_cache):
+    import torchvision.datasets.mnist as tv_mnist
+
+    def no_network(*args, **kwargs):
+        raise OSError("no network in this test")
+
+    (tmp_path / "file").write_bytes(b"")
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", no_network)
+    monkeypatch.setenv("GMMLAB_DATA", str(tmp_path / "file"))
+    with pytest.raises(DataNotFoundError, match="Set the environment variable GMMLAB_DATA"):
+        load_fashion_mnist("test")

@@ -222,3 +222,43 @@ def test_fits_are_identical_in_two_separate_processes():
     runs = [subprocess.run([sys.executable, "-c", _DETERMINISM], capture_output=True, text=True,
                            check=True).stdout for _ in range(2)]
     assert len(runs[0].strip()) == 64 and runs[0] == runs[1]
+
+
+def test_em_checks_every_argument_before_its_first_step():
+    """max_iter=0 used to return without looking at the arguments."""
+    start = m_step(FAITHFUL, np.eye(2)[(FAITHFUL[:, 0] > 3).astype(int)])
+    w, m, c = start
+    with pytest.raises(TypeError, match=r"\bX\b"):
+        em("abc", w, m, c, max_iter=0)
+    with pytest.raises(ValueError, match="weights must be >= 0 and sum to 1"):
+        em(FAITHFUL, w * 2, m, c, max_iter=0)
+    with pytest.raises(ValueError, match=r"covariances must have shape \(2, 2, 2\)"):
+        em(FAITHFUL, w, m, c[:1], max_iter=0)
+    with pytest.raises(ValueError, match="covariances must be symmetric"):
+        em(FAITHFUL, w, m, np.stack([c[0], [[1.0, 5.0], [0.0, 1.0]]]))
+    with pytest.raises(ValueError, match="reg_covar"):
+        em(FAITHFUL, w, m, c, reg_covar=-1.0, max_iter=0)
+    with pytest.raises(ValueError, match=r"^X has entries as large as"):
+        em(FAITHFUL * 1e300, w, m, c)  # was "Input resp contains NaN"
+    assert em(FAITHFUL, w, m, c, max_iter=0).log_likelihoods == []
+
+
+def test_a_fit_whose_log_likelihood_overflows_names_its_inputs():
+    """means_init far out of scale with X: the E-step's log-densities overflow; the fit
+    used to fail later with "covariances must be finite"."""
+    X = FAITHFUL
+    with pytest.raises(ValueError, match="log-likelihood of X is not finite.*means_init"):
+        GaussianMixture(2, means_init=np.array([[1e300, 0.0], [0.0, 1e300]])).fit(X)
+
+
+@pytest.mark.parametrize("device", [None, "cpu"])
+def test_normalize_far_points_columns_sum_to_one(device):
+    # Log-joints of -1e20 absorb log K: exp(log_joint - log p(x)) would give columns
+    # summing to K (2 here); the backend divides by the sum instead, in numpy and torch.
+    bk = Backend(device)
+    log_joint = np.array([[-1e20, -3.0], [-1e20, -1.0]])
+    log_px, resp = bk.normalize(bk.asarray(log_joint))
+    np.testing.assert_allclose(bk.to_numpy(resp).sum(axis=0), 1.0, rtol=1e-15)
+    naive = np.exp(log_joint - bk.to_numpy(log_px)[None, :])
+    assert naive[:, 0].sum() == 2.0  # what the guard prevents
+    np.testing.assert_allclose(bk.to_numpy(log_px)[1], np.logaddexp(-3.0, -1.0), rtol=1e-15)

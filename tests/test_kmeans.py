@@ -668,8 +668,8 @@ def test_expected_sq_distances_of_integer_and_list_input():
         ({"x_squared_norms": np.full(272, np.nan)}, ValueError, "x_squared_norms"),
         ({"n_local_trials": 0}, ValueError, "n_local_trials"),
         ({"n_local_trials": 1.5}, TypeError, "n_local_trials"),
-        ({"random_state": "seed"}, ValueError, "seed"),
-        ({"random_state": np.random.default_rng(0)}, ValueError, "RandomState"),
+        ({"random_state": "seed"}, TypeError, "random_state must be None.*'seed'"),
+        ({"random_state": np.random.default_rng(0)}, TypeError, "random_state.*RandomState"),
     ],
 )
 def test_kmeans_plusplus_bad_input(kwargs, error, match):
@@ -757,6 +757,235 @@ def test_sparse_input_is_refused_clearly():
                  lambda: km.transform(_sparse(X)), lambda: MissingDataKMeans(2).fit(_sparse(X))):
         with pytest.raises(TypeError, match="Sparse data was passed for X.*toarray"):
             call()
+
+
+# --------------------------------------------------------------------------- issue 18: bad input never passes silently
+
+
+def _small():
+    rng = np.random.RandomState(0)
+    centers = np.array([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
+    return centers[np.arange(30) % 3] + 0.5 * rng.randn(30, 2)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8, bool])
+def test_lloyd_step_integer_X_gets_float_centers(dtype):
+    # Issue 18: integer/uint8/bool X had its centers cast to X.dtype (truncated).
+    if dtype is bool:
+        X, C = _small() > 1.0, np.array([[0.3, 0.4], [0.9, 0.2], [0.1, 0.8]])
+    else:
+        X = np.clip(np.round(_small() * 3) + 10, 0, 255).astype(dtype)
+        C = np.array([[10.4, 10.6], [21.7, 10.2], [10.3, 21.9]])
+    new, labels, inertia = lloyd_step(X, C)
+    ref = lloyd_step(X.astype(np.float64), C)
+    assert new.dtype == np.float64
+    np.testing.assert_array_equal(new, ref[0])
+    np.testing.assert_array_equal(labels, ref[1])
+    assert inertia == ref[2]
+    # What the old code returned: the means truncated to X's dtype.
+    old = lloyd_step(X.astype(np.float64), C.astype(dtype).astype(np.float64))[0].astype(dtype)
+    assert not np.array_equal(old.astype(np.float64), new)
+
+
+@pytest.mark.parametrize("where", ["X", "centers"])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_lloyd_step_refuses_non_finite_values(where, value):
+    X, C = _small(), _small()[:3].copy()
+    bad = (X if where == "X" else C).copy()
+    bad[1, 1] = value
+    args = (bad, C) if where == "X" else (X, bad)
+    with pytest.raises(ValueError, match=rf"\b{where}\b"):
+        lloyd_step(*args)
+    # Unchecked (check_input=False), the same numbers give a non-finite result.
+    with np.errstate(all="ignore"):
+        out = lloyd_step(*args, check_input=False)
+    assert not (np.isfinite(out[0]).all() and np.isfinite(out[2]))
+
+
+@pytest.mark.parametrize("x_sq", [np.ones((30, 1)), np.ones((1, 30)), np.ones(29), np.ones(31)])
+def test_lloyd_step_refuses_x_sq_of_the_wrong_shape(x_sq):
+    # Issue 18: an x_sq of the wrong length or 2-D gave inertia 0.0.
+    X, C = _small(), _small()[:3]
+    with pytest.raises(ValueError, match=r"\bx_sq\b.*\(30,\)"):
+        lloyd_step(X, C, x_sq=x_sq)
+    assert lloyd_step(X, C)[2] > 1.0  # the true inertia is not 0.0
+
+
+def test_lloyd_step_refuses_more_centers_than_points():
+    # Issue 18: more centers than points gave NaN (now: degenerate) centers.
+    X = _small()[:2]
+    with pytest.raises(ValueError, match=r"centers has 3 rows.*n_samples=2 should be >= n_clusters=3"):
+        lloyd_step(X, _small()[:3])
+    new, labels, _ = lloyd_step(X, _small()[:3], check_input=False)  # the unchecked answer:
+    assert np.unique(labels).size < 3  # a cluster with no point of its own
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"check_input": "yes"}, TypeError, "check_input must be True or False"),
+        ({"check_input": None}, TypeError, "check_input"),
+        ({"check_input": 1}, TypeError, "check_input"),
+        ({"pool": "x"}, TypeError, "pool must be None or a ChunkPool"),
+        ({"pool": ChunkPool()}, TypeError, "pool"),  # not entered: no threads yet
+    ],
+)
+def test_lloyd_step_checks_check_input_and_pool(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        lloyd_step(_small(), _small()[:3], **kwargs)
+
+
+@pytest.mark.parametrize(
+    "X, centers, match",
+    [
+        (np.zeros(30), np.zeros((3, 2)), r"\bX\b"),  # was numpy's "not enough values to unpack"
+        (np.zeros((30, 2)), np.zeros(2), r"\bcenters\b"),
+        (np.zeros((30, 2, 1)), np.zeros((3, 2)), r"\bX\b"),
+        (np.zeros((30, 2)), np.zeros((3, 2, 1)), r"\bcenters\b"),
+        (np.zeros((30, 2)), np.zeros((3, 5)), r"centers must have 2 columns"),  # was matmul's
+        (np.full((30, 2), "a"), np.zeros((3, 2)), r"\bX\b"),  # was einsum's
+        (np.zeros((30, 2)), np.full((3, 2), "a"), r"\bcenters\b"),
+        (np.zeros((30, 2)), np.array([[None, None]] * 3), r"\bcenters\b"),
+        (np.zeros((30, 2)), np.zeros((3, 2)) + 1j, r"\bcenters\b"),
+    ],
+)
+def test_lloyd_step_array_errors_name_their_argument(X, centers, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        lloyd_step(X, centers)
+
+
+def test_huge_data_are_refused_naming_X():
+    # Issue 18: KMeans on X * 1e300 reported inertia_ = inf.
+    X = _small()
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(((X * 1e300) ** 2).sum())  # what inertia_ became
+    for call in (
+        lambda: KMeans(3, random_state=0).fit(X * 1e300),
+        lambda: KMeans(3, random_state=0, device="cpu").fit(X * 1e300),
+        lambda: KMeans(3, random_state=0, algorithm="elkan").fit(X * 1e300),
+        lambda: KMeans(3, random_state=0).fit(X).transform(X * 1e300),
+        lambda: KMeans(3, random_state=0).fit(X).score(X * 1e300),
+        lambda: kmeans_plusplus(X * 1e300, 3, random_state=0),
+        lambda: lloyd_step(X * 1e300, X[:3] * 1e300),
+        lambda: MissingDataKMeans(3, random_state=0).fit(X * 1e300),
+        lambda: MissingDataKMeans(3, distance="submitted", random_state=0).fit(X * 1e300),
+        lambda: MissingDataKMeans(3, random_state=0).fit(X).expected_sq_distances(X * 1e300),
+    ):
+        with pytest.raises(ValueError, match=r"X has entries as large as \d\.\d+e\+300.*rescale X"):
+            call()
+    with pytest.raises(ValueError, match=r"^centers has entries"):
+        lloyd_step(X, X[:3] * 1e300)
+    with pytest.raises(ValueError, match=r"\binit\b.*entries as large"):
+        KMeans(3, init=X[:3] * 1e300).fit(X)
+    with pytest.raises(ValueError, match=r"X has entries as large.*overflow float64"):
+        class_means(X * 1e307, np.arange(30) % 3)
+    # At a scale the arithmetic holds, the clustering is X's.
+    np.testing.assert_array_equal(
+        KMeans(3, random_state=0).fit(X * 1e100).labels_, KMeans(3, random_state=0).fit(X).labels_
+    )
+
+
+def test_tiny_data_are_refused_naming_X(monkeypatch):
+    # X * 1e-300: every squared distance underflows to 0, every point went to one cluster.
+    X = _small()
+    for call in (
+        lambda: KMeans(3, random_state=0).fit(X * 1e-300),
+        lambda: kmeans_plusplus(X * 1e-300, 3, random_state=0),
+        lambda: lloyd_step(X * 1e-300, X[:3] * 1e-300),
+        lambda: MissingDataKMeans(3, random_state=0).fit(X * 1e-300),
+        lambda: MissingDataKMeans(3, distance="submitted", random_state=0).fit(X * 1e-300),
+    ):
+        with pytest.raises(ValueError, match=r"X has no entry larger than .*underflow float64"):
+            call()
+    np.testing.assert_array_equal(
+        KMeans(3, random_state=0).fit(X * 1e-100).labels_, KMeans(3, random_state=0).fit(X).labels_
+    )
+    # Without the check, the clustering collapses: what the guard prevents.
+    monkeypatch.setattr(km_estimator, "check_small_scale", lambda X, name="X": None)
+    with pytest.warns(ConvergenceWarning):
+        collapsed = KMeans(3, random_state=0).fit(X * 1e-300).labels_
+    assert np.unique(collapsed).size == 1
+    # Constant data (all at one point) are not "tiny": the centred data are 0.
+    assert KMeans(1).fit(np.full((5, 2), 1e-300)).inertia_ == 0.0
+
+
+@pytest.mark.parametrize("value", ["x", -1, 2**40, 1.5, np.random.default_rng(0), [1], True])
+def test_bad_random_state_is_named(value):
+    for call in (
+        lambda: KMeans(3, random_state=value).fit(_small()),
+        lambda: MissingDataKMeans(3, random_state=value).fit(_small()),
+        lambda: kmeans_plusplus(_small(), 3, random_state=value),
+    ):
+        with pytest.raises((ValueError, TypeError), match=r"\brandom_state\b"):
+            call()
+
+
+@pytest.mark.parametrize("device", ["meta", "bogus", 123, ["cpu"], "cuda"])
+def test_bad_device_is_named(device):
+    import torch
+
+    if device == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: 'cuda' is valid")
+    with pytest.raises((ValueError, TypeError), match=r"\bdevice\b"):
+        KMeans(3, device=device).fit(_small())
+
+
+def test_sample_weight_messages_name_sample_weight():
+    X = _small()
+    for w in (np.zeros(30), np.ones((30, 1)), np.ones(5)):
+        for call in (
+            lambda: KMeans(3).fit(X, sample_weight=w),
+            lambda: lloyd_step(X, X[:3], sample_weight=w),
+            lambda: kmeans_plusplus(X, 3, sample_weight=w),
+            lambda: MissingDataKMeans(3).fit(X, sample_weight=w),
+            lambda: MissingDataKMeans(3, distance="submitted").fit(X, sample_weight=w),
+            lambda: KMeans(3).fit(X).score(X, sample_weight=w),
+        ):
+            with pytest.raises(ValueError, match=r"\bsample_weight\b"):
+                call()
+
+
+def test_missing_data_kmeans_bad_input():
+    X = _small()
+    X[[1, 7], [0, 1]] = np.nan  # NaN marks a missing entry: valid
+    model = MissingDataKMeans(3, random_state=0).fit(X)
+    assert np.isfinite(model.cost_) and model.n_missing_ == 2
+    with_inf = X.copy()
+    with_inf[3, 0] = np.inf
+    with pytest.raises(ValueError, match=r"\bX\b"):
+        MissingDataKMeans(3).fit(with_inf)
+    with pytest.raises(ValueError, match=r"\bX\b"):
+        model.predict(with_inf)
+    # c so large that c * (number of missing entries) overflows: named, not an inf cost_.
+    assert not np.isfinite(1e308 * 2.0)
+    for distance in ("expected", "submitted"):
+        with pytest.raises(ValueError, match=r"^c=1e\+308 is so large"):
+            MissingDataKMeans(3, c=1e308, distance=distance).fit(X)
+    model.c = -1.0
+    with pytest.raises(ValueError, match=r"\bc\b"):
+        model.predict(X)
+
+
+def test_dok_sparse_input_is_refused_as_sparse():
+    # dok_array subclasses dict: the shared check refused it as a "dict".
+    from scipy import sparse
+
+    X = sparse.dok_array(_small())
+    for call in (lambda: KMeans(3).fit(X), lambda: MissingDataKMeans(3).fit(X),
+                 lambda: kmeans_plusplus(X, 3), lambda: class_means(X, np.arange(30) % 3),
+                 lambda: lloyd_step(X, _small()[:3])):
+        with pytest.raises(TypeError, match="Sparse data was passed for X"):
+            call()
+
+
+def test_checks_leave_valid_results_unchanged():
+    # The checks only refuse; valid input gives scikit-learn's numbers as before.
+    X = _blobs()
+    init = X[:6].copy()
+    _compare_with_sklearn(X, init)
+    a = KMeans(6, init=init, device="cpu").fit(X)
+    b = KMeans(6, init=init).fit(X)
+    np.testing.assert_array_equal(a.labels_, b.labels_)
 
 
 # --------------------------------------------------------------------------- sample weights

@@ -99,7 +99,7 @@ def test_ood_accepts_lists_and_torch():
     ],
 )
 def test_ood_bad_input(func, score_in, score_out, name):
-    with pytest.raises(ValueError, match=name):
+    with pytest.raises((ValueError, TypeError), match=name):
         func(score_in, score_out)
 
 
@@ -173,3 +173,68 @@ def test_clustering_bad_input(func):
         func([0, 1], [[0, 1]])
     with pytest.raises(ValueError, match="labels_true"):
         func([0.0, np.nan], [0, 1])
+
+
+# --------------------------------------------------------------------------- issue 18: bad input
+
+
+@pytest.mark.parametrize("func", OOD_FUNCS)
+@pytest.mark.parametrize("which", ["score_in", "score_out"])
+def test_ood_complex_scores_are_refused_not_cast(func, which):
+    import warnings
+
+    import torch
+
+    s_in, s_out = np.array([1.0, 2.0, 3.0]), np.array([0.5, 2.5])
+    for bad in (np.array([1.0, 2.0, 3.0, 4.0]) + 1j, np.array([0.0, 1.0]).astype(complex),
+                [1 + 2j, 3 + 0j], torch.tensor([1 + 1j, 2 + 0j])):
+        args = {"score_in": s_in, "score_out": s_out, which: bad}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no ComplexWarning either: a TypeError first
+            with pytest.raises(TypeError, match=rf"{which} must be a 1-D array of real scores.*complex"):
+                func(args["score_in"], args["score_out"])
+    # Before, the imaginary part was dropped: the result was that of the real parts.
+    real = {"score_in": s_in, "score_out": s_out, which: np.real(np.array([3.0, -1.0]) + 5j)}
+    assert np.isfinite(func(real["score_in"], real["score_out"]))
+
+
+@pytest.mark.parametrize("bad", [np.array(["1.5", "2.5"]), None, {"a": 1}, [1.0, None]])
+def test_ood_strings_none_and_objects_are_refused(bad):
+    with pytest.raises(TypeError, match="score_out must be a 1-D array of real scores"):
+        metrics.auroc([1.0, 2.0], bad)
+
+
+@pytest.mark.parametrize("func", [metrics.clustering_accuracy, metrics.purity, metrics.contingency_table])
+def test_clustering_labels_with_none_or_mixed_types_name_the_argument(func):
+    y = [0, 0, 1, 1]
+    with pytest.raises(ValueError, match=r"labels_true contains None \(at index 1\)"):
+        func([0, None, 1, 1], y)
+    with pytest.raises(ValueError, match=r"labels_pred contains None \(at index 0\)"):
+        func(y, np.array([None, 0, 1, 1], dtype=object))
+    with pytest.raises(TypeError, match="labels_true mixes numbers and strings"):
+        func(np.array([0, "a", 1, 1], dtype=object), y)
+    with pytest.raises(TypeError, match="labels_pred mixes strings with int"):
+        func(y, [0, "0", 1, 1])
+    with pytest.raises(TypeError, match="labels_pred must be a 1-D array of labels.*complex"):
+        func(y, [0j, 1j, 1, 1])
+    with pytest.raises(ValueError, match="labels_true contains infinite labels"):
+        func([0.0, np.inf, 1.0, 1.0], y)
+    with pytest.raises(TypeError, match="labels_true must be a 1-D array of labels.*NoneType"):
+        func(None, y)
+
+
+def test_mixed_label_list_no_longer_merges_classes():
+    # numpy turns [0, "0", 1, 1] into ["0", "0", "1", "1"]: the old code scored two
+    # different labels, 0 and "0", as one class (purity 1.0 here).
+    merged = metrics.purity(np.asarray([0, "0", 1, 1]), [0, 1, 2, 2])
+    assert merged == 1.0
+    with pytest.raises(TypeError, match="labels_true mixes strings"):
+        metrics.purity([0, "0", 1, 1], [0, 1, 2, 2])
+
+
+def test_clustering_labels_of_one_kind_still_work():
+    y, c = [0, 0, 1, 1], [1, 1, 0, 0]
+    assert metrics.clustering_accuracy(np.array(y, dtype=object), c) == 1.0
+    assert metrics.clustering_accuracy(["a", "a", "b", "b"], c) == 1.0
+    assert metrics.purity(np.array(["a", "a", "b", "b"], dtype=object), c) == 1.0
+    assert metrics.purity([0.0, 0.0, 1.5, 1.5], np.array([True, True, False, False])) == 1.0

@@ -602,3 +602,212 @@ def test_constant_features_leave_phi_and_change_nothing(monkeypatch, covariance_
         assert gm.lower_bound_ == pytest.approx(ref.lower_bound_, rel=1e-10)
         for attr in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
             np.testing.assert_allclose(getattr(gm, attr), getattr(ref, attr), rtol=1e-7, atol=1e-10)
+
+
+# -- issue 18: bad input never passes silently ---------------------------------------
+
+
+def _two_blobs():
+    rng = np.random.RandomState(0)
+    return np.vstack([rng.randn(20, 2) - 3.0, rng.randn(20, 2) + 3.0])
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("init_params", ["kmeans", "random", "random_from_data"])
+def test_huge_data_is_refused_naming_x(covariance_type, init_params):
+    """X * 1e300 used to give an all-NaN model ("diag", "spherical", with only a
+    ConvergenceWarning) or "covariances must be finite"; now an error naming X."""
+    X = _two_blobs() * 1e300
+    gm = GaussianMixture(2, covariance_type=covariance_type, init_params=init_params,
+                         random_state=0)
+    with pytest.raises(ValueError, match=r"^X has entries as large as") as info:
+        gm.fit(X)
+    assert "finite" not in str(info.value) and "reg_covar" not in str(info.value)
+    with pytest.raises(ValueError, match=r"^X has entries"):
+        gm.fit_predict(X)
+    with pytest.raises(ValueError, match=r"^X has entries"):
+        fit_many([GaussianMixture(1), GaussianMixture(2)], X)
+    assert not hasattr(gm, "means_")  # refused before any work
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_a_fitted_mixture_refuses_huge_points_and_handles_far_ones(covariance_type):
+    X = _two_blobs()
+    gm = _fit_quiet(GaussianMixture(2, covariance_type=covariance_type, random_state=0), X)
+    for method in ("predict_proba", "predict", "score_samples", "score", "bic", "aic"):
+        with pytest.raises(ValueError, match=r"overflow.*\bX\b|\bX\b.*overflow"):
+            getattr(gm, method)(X * 1e300)  # was NaN, component 0, -inf, inf
+    far = X * 1e100  # representable: finite log-densities, responsibilities summing to 1
+    assert np.isfinite(gm.score_samples(far)).all()
+    proba = gm.predict_proba(far)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(proba.argmax(axis=1), gm.predict(far))
+    # and ordinary points are untouched by that repair
+    log_joint = gm._log_joint(X)
+    from scipy.special import logsumexp
+
+    np.testing.assert_array_equal(gm.predict_proba(X),
+                                  np.exp(log_joint - logsumexp(log_joint, axis=1)[:, None]))
+
+
+def test_far_points_under_tied_covariances_get_responsibilities_summing_to_one():
+    """Tied components give far points log-joints equal to float64 precision: plain
+    log-sum-exp loses log(2) against 1e200 and returned rows summing to 2."""
+    X = _two_blobs()
+    gm = _fit_quiet(GaussianMixture(2, covariance_type="tied", random_state=0), X)
+    from scipy.special import logsumexp
+
+    log_joint = gm._log_joint(X * 1e100)
+    old = np.exp(log_joint - logsumexp(log_joint, axis=1)[:, None])
+    assert np.allclose(old.sum(axis=1), 2.0)  # what the old code returned
+    np.testing.assert_allclose(gm.predict_proba(X * 1e100).sum(axis=1), 1.0, atol=1e-12)
+    w, m, U = gm.weights_, gm.means_, gm.precisions_cholesky_
+    log_resp, ll = e_step(X * 1e100, w, m, U, "tied")
+    assert np.isfinite(ll)
+    np.testing.assert_allclose(np.exp(log_resp).sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_step_functions_refuse_huge_data_naming_x():
+    X = _two_blobs()
+    resp = np.eye(2)[(X[:, 0] > 0).astype(int)]
+    w, m, c = m_step(X, resp)
+    U = precision_cholesky(c)
+    with pytest.raises(ValueError, match=r"\bX\b.*overflow|overflow.*\bX\b"):
+        e_step(X * 1e300, w, m, U)  # was NaN
+    with pytest.raises(ValueError, match=r"^X has entries as large as"):
+        m_step(X * 1e300, resp)  # was NaN
+    with pytest.raises(ValueError, match=r"\bmeans\b"):
+        log_gaussian_prob(X, m * 1e300, U)
+    with pytest.raises(ValueError, match=r"\bprecisions_cholesky\b"):
+        log_gaussian_prob(X, m, U * 1e300)
+
+
+def test_log_gaussian_prob_refuses_a_non_triangular_factor():
+    """U = [[1, 2], [3, 1]] is no Cholesky factor: the old code used its diagonal for
+    log det and gave -1.84 at x = 0, where the density of precision U U^T is -0.23."""
+    from scipy.stats import multivariate_normal
+
+    U = np.array([[1.0, 2.0], [3.0, 1.0]])
+    true = multivariate_normal(np.zeros(2), np.linalg.inv(U @ U.T)).logpdf([0.0, 0.0])
+    old = -np.log(2 * np.pi)  # the diagonal's log det is 0
+    assert true == pytest.approx(-0.2284, abs=1e-4) and old == pytest.approx(-1.8379, abs=1e-4)
+    for call in (lambda: log_gaussian_prob(np.zeros((1, 2)), np.zeros((1, 2)), U[None]),
+                 lambda: log_gaussian_prob(np.zeros((1, 2)), np.zeros((1, 2)), U, "tied"),
+                 lambda: e_step(np.zeros((1, 2)), [1.0], np.zeros((1, 2)), U[None])):
+        with pytest.raises(ValueError, match="precisions_cholesky must be upper triangular"):
+            call()
+    # a factor computed by a general inverse (rounding below the diagonal) is accepted
+    L = np.linalg.cholesky(np.array([[2.0, 0.9], [0.9, 1.0]]))
+    U_inv = np.linalg.inv(L).T
+    U_inv[1, 0] += 1e-17
+    assert np.isfinite(log_gaussian_prob(np.zeros((1, 2)), np.zeros((1, 2)), U_inv[None])).all()
+
+
+def test_precision_cholesky_refuses_non_symmetric_covariances():
+    """The Cholesky factorisation reads one triangle only: [[1, 5], [0, 1]] used to be
+    taken for the identity."""
+    C = np.array([[1.0, 5.0], [0.0, 1.0]])
+    assert np.allclose(np.linalg.cholesky(C), np.eye(2))  # what the old code used
+    with pytest.raises(ValueError, match=r"covariances must be symmetric \(component\(s\) \[1\]\)"):
+        precision_cholesky(np.stack([np.eye(2), C]))
+    with pytest.raises(ValueError, match="covariances must be symmetric"):
+        precision_cholesky(C.T, "tied")
+    # rounding-level asymmetry (an M-step's products) is accepted
+    X = DATASETS["shifted3d"]
+    _, _, tied = m_step(X, np.random.default_rng(0).dirichlet(np.ones(3), size=len(X)), "tied")
+    assert np.isfinite(precision_cholesky(tied, "tied")).all()
+
+
+def test_precision_cholesky_called_directly_does_not_speak_of_a_fit():
+    with pytest.raises(ValueError) as info:
+        precision_cholesky(np.array([[1.0, 2.0], [2.0, 1.0]]), "tied", 1e-6)
+    message = str(info.value)
+    assert "Fitting the mixture model failed" not in message
+    assert message.startswith("covariances of component(s) [0] is not positive definite")
+    assert "increase reg_covar (now 1e-06)" in message
+    with pytest.raises(ValueError, match="reg_covar"):
+        precision_cholesky(np.eye(2), "tied", reg_covar=-1.0)
+    with pytest.raises(ValueError, match="at least one component"):
+        precision_cholesky(np.zeros((0, 2, 2)))
+    # a fit keeps scikit-learn's message, whose first sentence chapter 04 prints
+    X = np.repeat(np.array([[0.0, 0.0], [1.0, 1.0], [3.0, 0.0]]), 20, axis=0)
+    with pytest.raises(ValueError) as info:
+        _fit_quiet(GaussianMixture(5, init_params="random_from_data", reg_covar=0.0,
+                                   random_state=0), X)
+    assert str(info.value).split(". ")[0].startswith(
+        "Fitting the mixture model failed: the covariance of component(s)")
+    assert "Fitting the mixture model failed because some components have ill-defined" in str(info.value)
+
+
+def test_m_step_refuses_responsibilities_that_assign_nothing():
+    X = _two_blobs()
+    zeros = np.zeros((len(X), 2))
+    with pytest.raises(ValueError, match="resp must assign some sample"):
+        m_step(X, zeros)  # used to return weights 1/2, means 0, covariances reg_covar
+    with pytest.raises(ValueError, match="resp must be responsibilities: each row sums to at most 1"):
+        m_step(X, 2 * np.eye(2)[(X[:, 0] > 0).astype(int)])
+    # rows of zeros for some samples stay valid (scikit-learn's "random_from_data" start)
+    resp = zeros.copy()
+    resp[[0, 25], [0, 1]] = 1.0
+    w, m, c = m_step(X, resp)
+    np.testing.assert_allclose(m, X[[0, 25]], atol=1e-12)
+
+
+@pytest.mark.parametrize("change, name", [(dict(n_components=3), "n_components"),
+                                          (dict(covariance_type="diag"), "covariance_type")])
+def test_warm_start_refuses_a_change_of_model(change, name):
+    """The warm start used to go on with the old 2 components when n_components became 3."""
+    X = _two_blobs()
+    gm = _fit_quiet(GaussianMixture(2, warm_start=True, max_iter=3, random_state=0), X)
+    gm.set_params(**change)
+    with pytest.raises(ValueError, match=rf"^{name}=.*warm_start=True continues the previous fit"):
+        gm.fit(X)
+    gm.set_params(warm_start=False)
+    _fit_quiet(gm, X)  # a fresh fit is fine
+    assert len(gm.weights_) == gm.n_components
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [(dict(reg_covar=0), dict(reg_covar=0.0)),
+     (dict(device="cpu"), dict(device=torch.device("cpu"))),
+     (dict(device="cpu", dtype="float32"), dict(device="cpu", dtype=np.float32)),
+     (dict(dtype=torch.float64), dict(dtype="float64")),
+     (dict(), dict(dtype="float64"))],
+)
+def test_fit_many_compares_normalised_settings(first, second):
+    """Settings were compared by repr: 0 vs 0.0, "cpu" vs torch.device("cpu") and
+    "float32" vs np.float32 were refused as different."""
+    X = DATASETS["old_faithful"]
+    a, b = GaussianMixture(1, random_state=0, **first), GaussianMixture(2, random_state=0, **second)
+    assert {repr(v) for v in (a.get_params()[k] for k in first)} != {
+        repr(v) for v in (b.get_params()[k] for k in first)} or not first
+    fit_many([a, b], X)
+    alone = GaussianMixture(2, random_state=0, **second).fit(X)
+    np.testing.assert_allclose(b.means_, alone.means_, rtol=1e-12)
+    with pytest.raises(ValueError, match="share reg_covar"):
+        fit_many([GaussianMixture(1, reg_covar=0), GaussianMixture(2, reg_covar=1e-3)], X)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [(dict(random_state=-1), "random_state"), (dict(random_state=2**40), "random_state"),
+     (dict(random_state="x"), "random_state"), (dict(random_state=np.random.default_rng(0)), "random_state"),
+     (dict(device="meta"), "device"), (dict(device="bogus"), "device"), (dict(device=123), "device")],
+)
+def test_bad_random_state_or_device_is_refused_before_any_work(kwargs, name, monkeypatch):
+    from gmmlab.mixture import gaussian_mixture
+
+    def no_engine(*args, **kw):
+        raise AssertionError("an engine was built before the parameters were checked")
+
+    monkeypatch.setattr(gaussian_mixture, "make_engine", no_engine)
+    with pytest.raises((ValueError, TypeError), match=rf"\b{name}\b"):
+        GaussianMixture(2, **kwargs).fit(DATASETS["old_faithful"])
+
+
+def test_n_parameters_names_a_bad_covariance_type():
+    gm = _fit_quiet(GaussianMixture(2, random_state=0), _two_blobs())
+    gm.covariance_type = "bogus"  # was a KeyError
+    with pytest.raises(ValueError, match="covariance_type must be one of"):
+        gm.n_parameters()

@@ -112,6 +112,15 @@ BAD_LOAD_ARGUMENTS = [
     ({"random_state": np.random.default_rng(0)}, TypeError, "random_state"),
     ({"cache": "yes"}, TypeError, "cache"),
     ({"progress": "auto"}, TypeError, "progress"),
+    # issue 18: every argument, whatever the others (layer etc.), before any work
+    ({"recipe": "adam", "layer": None}, ValueError, "layer must be one of"),
+    ({"recipe": None, "layer": "hidden1"}, ValueError, "recipe must be one of"),
+    ({"layer": ["hidden1"]}, ValueError, "layer must be one of"),
+    ({"layer": "hidden1", "random_state": 2**40}, ValueError, "random_state"),
+    ({"random_state": 1.5}, TypeError, "random_state"),
+    ({"random_state": [1]}, TypeError, "random_state"),
+    ({"layer": "hidden1", "cache": None}, TypeError, "cache"),
+    ({"recipe": "adam", "progress": 1}, TypeError, "progress"),
 ]
 
 

@@ -52,6 +52,64 @@ def test_mlp_is_the_homework_architecture():
     torch.testing.assert_close(model(x), l3(torch.relu(h)))
 
 
+#: The MLP's methods, each with the part of ``layers`` it runs.
+_METHODS = {"forward": slice(None), "penultimate": slice(None, -2),
+            "penultimate_relu": slice(None, -1), "hidden1": slice(None, 2)}
+
+
+@pytest.mark.parametrize("method", sorted(_METHODS))
+def test_mlp_methods_refuse_what_they_cannot_take(method):
+    """Issue 18: a numpy array, a (2, 100) tensor, float64 or uint8 pixels used to end in
+    torch's shape/dtype errors; each is refused with an error naming ``x``."""
+    torch.manual_seed(0)
+    model = ood.MLP()
+    call = getattr(model, method)
+    x = torch.rand(3, 28, 28)
+    raw = model.layers[_METHODS[method]]  # the unchecked modules (what the method used to be)
+    with pytest.raises(RuntimeError):  # torch's own error, which names nothing
+        raw(torch.rand(2, 100))
+    bad = [
+        (x.numpy(), TypeError, r"x must be a torch.Tensor .*got ndarray.*scale_images"),
+        (x.tolist(), TypeError, r"x must be a torch.Tensor .*got list"),
+        (torch.rand(2, 100), ValueError, r"x must have shape .*got \(2, 100\)"),
+        (torch.rand(784), ValueError, r"x must have shape .*got \(784,\)"),
+        (torch.rand(28, 28), ValueError, r"x must have shape .*got \(28, 28\)"),
+        (x.double(), TypeError, r"x must have the network's dtype float32, got float64"),
+        ((x * 255).to(torch.uint8), TypeError, r"x must have .*got uint8.*scale_images"),
+        (x > 0.5, TypeError, r"x must have the network's dtype float32, got bool"),
+        (torch.full((1, 784), float("nan")), ValueError, "x contains NaN or infinite"),
+    ]
+    for value, error, match in bad:
+        with pytest.raises(error, match=match):
+            call(value)
+    # Valid input: exactly the modules' output (the checks change no number), in the three
+    # layouts, torchvision's (n, 1, 28, 28) included.
+    expected = raw(x)
+    assert torch.equal(call(x), expected)
+    assert torch.equal(call(x.reshape(3, 784)), expected)
+    assert torch.equal(call(x[:, None]), expected)
+    assert call(torch.zeros(0, 784)).shape[0] == 0
+    # A network in float64 takes float64 input (the dtype is the network's, not a constant).
+    model.double()
+    assert call(x.double()).dtype == torch.float64
+    with pytest.raises(TypeError, match="dtype float64, got float32"):
+        call(x)
+
+
+def test_mlp_outputs_that_overflow_are_refused():
+    model = ood.MLP()
+    x = torch.full((1, 784), 1e10)
+    with torch.no_grad():
+        model.layers[1].weight.mul_(1e30)
+        assert not torch.isfinite(model.layers(x)).all()  # what used to be returned
+    with pytest.raises(ValueError, match=r"x: the network's output overflows float32 .* 1e\+10"):
+        model(x)
+    with torch.no_grad():
+        model.layers[1].weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="parameters contain NaN"):
+        model(torch.rand(2, 784))
+
+
 class _HomeworkMLP(torch.nn.Module):
     """The homework's own class, as handed out (Flatten inside the Sequential)."""
 

@@ -180,16 +180,24 @@ def test_bad_scores_input():
         ood.msp_score(np.zeros((0, 10)))
     with pytest.raises(ValueError, match="2 columns"):
         ood.msp_score(np.zeros((3, 1)))
-    with pytest.raises(ValueError, match="y must be"):
+    with pytest.raises(ValueError, match="train_labels must be"):
         ood.mahalanobis_score(X, X, y[:-1])
     with pytest.raises(ValueError, match="requires y"):
         ood.MahalanobisScorer().fit(X, None)
     with pytest.raises(ValueError, match="NaN labels"):
         ood.mahalanobis_score(X, X, np.where(y == 0, np.nan, 1.0))
     with pytest.raises(ValueError, match="X has 2 features, but MahalanobisScorer is expecting 3"):
+        ood.MahalanobisScorer().fit(X, y).score_samples(X[:, :2])
+    # mahalanobis_score names its own arguments (not the X and y of the scorer it fits).
+    with pytest.raises(ValueError,
+                       match="features has 2 features, but MahalanobisScorer is expecting 3 features"):
         ood.mahalanobis_score(X[:, :2], X, y)
-    with pytest.raises(ValueError, match="X"):
+    with pytest.raises(ValueError, match=r"\bfeatures\b"):
         ood.mahalanobis_score(np.full((2, 3), np.nan), X, y)
+    with pytest.raises(ValueError, match=r"\btrain_features\b"):
+        ood.mahalanobis_score(X, np.full((2, 3), np.nan), y)
+    with pytest.raises(ValueError, match="train_labels contains NaN labels"):
+        ood.mahalanobis_score(X, X, np.where(y == 0, np.nan, 1.0))
     scorer = ood.GMMScorer(2, estimator=SkGaussianMixture)
     with pytest.raises(ValueError, match="not fitted"):
         scorer.score_samples(X)
@@ -238,3 +246,140 @@ def test_bad_gmm_scorer_parameters_are_refused_by_fit(monkeypatch):
             scorer.fit(X)
     with pytest.raises(pytest.fail.Exception, match="fitted"):  # good parameters do fit
         ood.GMMScorer(2).fit(X)
+
+
+# --- issue 18: bad input never passes silently ------------------------------------
+
+
+def test_standardize_no_is_refused_not_taken_as_true():
+    """``standardize="no"`` is truthy: taken as it was, it would standardise."""
+    X = np.random.default_rng(0).normal(size=(60, 3)) * [1.0, 10.0, 100.0]
+    with pytest.raises(TypeError, match=r"standardize must be True or False, got 'no'"):
+        ood.GMMScorer(2, standardize="no").fit(X)
+    with pytest.raises(TypeError, match="standardize"):
+        ood.fit_scorers([ood.GMMScorer(2, standardize="no")], X)
+    with pytest.raises(TypeError, match="standardize"):
+        ood.sweep_n_components(X, [1, 2], standardize="no")
+    # What "no" would have meant had it been used as a truth value: another model.
+    standardised = ood.GMMScorer(2, standardize=bool("no")).fit(X)
+    plain = ood.GMMScorer(2, standardize=False).fit(X)
+    assert not np.array_equal(standardised.scale_, plain.scale_)
+
+
+def test_more_components_than_samples_blames_n_components():
+    X = np.random.default_rng(0).normal(size=(3, 2))
+    with pytest.raises(ValueError,
+                       match=r"n_components=4 must be at most the number of samples of X \(3\)"):
+        ood.GMMScorer(4).fit(X)
+    for estimator in (None, SkGaussianMixture):
+        ood.GMMScorer(3, estimator=estimator, reg_covar=1e-3).fit(X)  # as many as points: fine
+    with pytest.raises(ValueError, match="n_components=41"):
+        ood.fit_scorers([ood.GMMScorer(41)], np.random.default_rng(1).normal(size=(40, 2)))
+
+
+def test_estimator_must_be_a_mixture_class():
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    with pytest.raises(TypeError, match=r"estimator must be a mixture class .* dict has no"):
+        ood.GMMScorer(2, estimator=dict).fit(X)
+    with pytest.raises(TypeError, match=r"estimator must be a mixture class .* Linear has no"):
+        ood.GMMScorer(2, estimator=torch.nn.Linear).fit(X)
+
+    class NoInit:  # fit/score_samples/bic, but takes none of the mixture's parameters
+        def __init__(self, n_components):
+            pass
+
+        def fit(self, X):
+            return self
+
+        score_samples = bic = fit
+    with pytest.raises(TypeError, match=r"estimator NoInit takes no parameter \['covariance_type'"):
+        ood.GMMScorer(2, estimator=NoInit).fit(X)
+
+
+@pytest.mark.parametrize("value, error", [
+    ("x", TypeError), (-1, ValueError), (2**40, ValueError), (1.5, TypeError),
+    (np.random.default_rng(0), TypeError), ([1], TypeError),
+])
+def test_bad_random_states_are_named(value, error):
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    with pytest.raises(error, match=r"\brandom_state\b"):
+        ood.GMMScorer(2, random_state=value).fit(X)
+    with pytest.raises(error, match=r"\brandom_state\b"):
+        ood.sweep_n_components(X, [1, 2], random_state=value)
+    with pytest.raises(error, match=r"\brandom_state\b"):
+        ood.sklearn_start(X, 2, random_state=value)
+
+
+@pytest.mark.parametrize("value, error", [
+    ("bogus", ValueError), (123, TypeError), ("meta", ValueError), (["cpu"], TypeError),
+] + ([] if torch.cuda.is_available() else [("cuda", ValueError)]))
+def test_bad_devices_are_named(value, error):
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    with pytest.raises(error, match=r"\bdevice\b"):
+        ood.GMMScorer(2, device=value).fit(X)
+    with pytest.raises(error, match=r"\bdevice\b"):
+        ood.sweep_n_components(X, [1, 2], device=value)
+
+
+def test_data_out_of_float64_range_is_refused_naming_it():
+    X = make_gaussian_mixture(60, n_components=2, n_features=3, random_state=0).X
+    y = np.repeat([0, 1], 30)
+    for standardize in (True, False):
+        with pytest.raises(ValueError, match=r"^X has entries as large as"):
+            ood.GMMScorer(2, standardize=standardize).fit(X * 1e300)
+    with pytest.raises(ValueError, match=r"^X has entries as large as"):
+        ood.MahalanobisScorer().fit(X * 1e300, y)
+    with pytest.raises(ValueError, match=r"^train_features has entries as large as"):
+        ood.mahalanobis_score(X, X * 1e300, y)
+    # A fitted scorer: a point too far away for float64 gets an error naming X, never
+    # -inf or NaN (scikit-learn's mixture, for one, gives -inf there).
+    far = np.full((1, 3), 1e200)
+    for estimator in (None, SkGaussianMixture):
+        scorer = ood.GMMScorer(2, random_state=0, estimator=estimator).fit(X)
+        for method in ("score_samples", "score", "bic"):
+            with pytest.raises(ValueError, match=r"^X"):
+                getattr(scorer, method)(far)
+    with np.errstate(all="ignore"):
+        old = scorer.mixture_.score_samples(scorer._transform(far))
+    assert not np.isfinite(old).all()
+    # The guard on the result, for far points that pass the scale check of the input
+    # (narrow components: large precisions).
+    scorer = ood.GMMScorer(2, estimator=SkGaussianMixture, standardize=False).fit(X * 1e-3)
+    farish = np.full((1, 3), 1e153)
+    with np.errstate(all="ignore"):
+        assert not np.isfinite(scorer.mixture_.score_samples(scorer._transform(farish))).all()
+    with pytest.raises(ValueError, match=r"^X: the log-density is not finite"), \
+            np.errstate(all="ignore"):
+        scorer.score_samples(farish)
+    maha = ood.MahalanobisScorer().fit(X, y)
+    for method in ("distances", "score_samples"):
+        with pytest.raises(ValueError, match=r"^X"):
+            getattr(maha, method)(far)
+    with pytest.raises(ValueError, match=r"^features"):
+        ood.mahalanobis_score(far, X, y)
+    # Far but representable points keep finite scores, as before.
+    assert np.isfinite(scorer.score_samples(np.full((1, 3), 1e100))).all()
+    assert np.isfinite(maha.score_samples(np.full((1, 3), 1e100))).all()
+
+
+def test_class_labels_that_are_no_classes_are_refused():
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = np.repeat([0, 1], 20)
+    bad = [
+        (np.where(y == 0, np.inf, 1.0), ValueError, "y contains infinite labels"),
+        (y + 1j, TypeError, "y must hold class labels"),
+        (np.array([0, None] * 20, dtype=object), ValueError, "y contains the label None"),
+        (np.array([0, "a"] * 20, dtype=object), TypeError,
+         r"y mixes labels of types \['int', 'str'\]"),
+    ]
+    for labels, error, match in bad:
+        with pytest.raises(error, match=match):
+            ood.MahalanobisScorer().fit(X, labels)
+        with pytest.raises(error, match=match.replace("y ", "train_labels ", 1)):
+            ood.mahalanobis_score(X, X, labels)
+    # What an infinite label used to give: a class of its own, silently.
+    assert np.unique(np.where(y == 0, np.inf, 1.0)).size == 2
+    # Strings and booleans are class labels.
+    names = np.array(["a", "b"])[y]
+    np.testing.assert_array_equal(ood.MahalanobisScorer().fit(X, names).classes_, ["a", "b"])
+    assert ood.MahalanobisScorer().fit(X, y == 1).classes_.tolist() == [False, True]

@@ -258,3 +258,74 @@ def test_replay_submission_rows():
         ood.replay_submission(train[:5], [9], features_in=t_in, features_out=t_out)
     with pytest.raises(TypeError, match="random_state"):
         ood.replay_submission(train, [1], features_in=t_in, features_out=t_out, random_state=0.5)
+
+
+# --- issue 18: bad input never passes silently ------------------------------------
+
+
+def _row(k, bic, heldout=-1.0):
+    return {"n_components": k, "heldout_loglik": heldout, "bic": bic, "auroc": None,
+            "fpr95": None, "fit_time": 0.0, "n_iter": 1, "converged": True}
+
+
+def test_best_never_picks_a_row_whose_value_is_nan():
+    table = ood.SweepTable([_row(1, np.nan, np.nan), _row(2, 5.0, -3.0), _row(3, 7.0, -4.0)])
+    # What np.argmin/np.argmax did: the NaN row (K = 1).
+    assert int(np.argmin(table.column("bic"))) == 0
+    assert int(np.argmax(table.column("heldout_loglik"))) == 0
+    with pytest.warns(RuntimeWarning, match=r"K = \[1\] skipped, their bic is NaN"):
+        assert table.best("bic") == 2
+    with pytest.warns(RuntimeWarning, match="heldout_loglik is NaN"):
+        assert table.best("heldout") == 2
+    with pytest.raises(ValueError, match="rows: every row's bic is NaN"):
+        ood.SweepTable([_row(1, np.nan), _row(2, np.nan)]).best()
+    # Without NaN: the first lowest BIC, as before.
+    assert ood.SweepTable([_row(1, 3.0), _row(2, 1.0), _row(3, 1.0)]).best() == 2
+
+
+def test_sweep_table_rows_are_checked():
+    with pytest.raises(TypeError, match="rows must be a list of dicts"):
+        ood.SweepTable("abc")
+    with pytest.raises(TypeError, match=r"rows\[0\] must be a dict"):
+        ood.SweepTable([1])
+    with pytest.raises(ValueError, match=r"rows\[0\] lacks the columns \['heldout_loglik'"):
+        ood.SweepTable([{"n_components": 1}])
+    with pytest.raises(TypeError, match=r"rows\[0\]\['bic'\] must be a number, got '10'"):
+        ood.SweepTable([{**_row(1, 1.0), "bic": "10"}])
+    # Rows appended later are checked by column, best and to_string.
+    table = ood.SweepTable([_row(1, 1.0)])
+    table.rows.append({**_row(2, 1.0), "heldout_loglik": None})
+    for call in (lambda: table.column("bic"), table.best, table.to_string):
+        with pytest.raises(TypeError, match=r"rows\[1\]\['heldout_loglik'\]"):
+            call()
+    assert ood.SweepTable((_row(1, 1.0),)).rows == [_row(1, 1.0)]  # a tuple becomes a list
+
+
+def test_too_many_components_blame_candidates_before_any_fit(count_fit_many):
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    # 40 rows less the held-out 20 %: 32 rows to fit on.
+    with pytest.raises(ValueError, match=r"candidates: K = \[100\] more than the 32 rows"):
+        ood.sweep_n_components(X, [1, 100])
+    with pytest.raises(ValueError, match=r"candidates: K = \[12\] .*max_fit_samples=10"):
+        ood.sweep_n_components(X, [1, 12], max_fit_samples=10)
+    with pytest.raises(ValueError, match="candidates"):
+        ood.select_n_components(X, [100])
+    assert count_fit_many == []
+    assert len(ood.sweep_n_components(X, [32], reg_covar=1e-3, max_iter=5).rows) == 1
+
+
+def test_sweep_errors_name_the_sweeps_arguments():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    with pytest.raises(ValueError, match=r"^features has entries as large as"):
+        ood.sweep_n_components(X * 1e300, [1, 2])
+    with pytest.raises(ValueError, match=r"^features_in has entries as large as"):
+        ood.sweep_n_components(X, [1, 2], features_in=X * 1e300, features_out=X)
+    with pytest.raises(ValueError, match=r"^features has entries as large as"):
+        ood.replay_submission(X * 1e300, [1], features_in=X, features_out=X)
+    with pytest.raises(ValueError, match=r"^features_out has entries as large as"):
+        ood.replay_submission(X, [1], features_in=X, features_out=X * 1e300)
+    # An error of the mixture about its X is an error about the sweep's features.
+    with pytest.raises(ValueError, match=r"^features \(given to the mixture as X\): "):
+        ood.sweep_n_components(X * 1e-300, [1, 2])
+    with pytest.raises(ValueError, match=r"^X has entries as large as"):
+        ood.sklearn_start(X * 1e300, 2)

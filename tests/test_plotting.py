@@ -48,7 +48,7 @@ def test_same_figure_renders_byte_identically():
         ((np.zeros((4, 10)),), {}, "not square"),
         ((np.zeros((4, 2, 2, 2)),), {}, "shape"),
         ((np.zeros((4, 28, 28)), [1, 2]), {"n": 4}, "labels"),
-        ((np.zeros((4, 28, 28)),), {"n": 0}, "n must be"),
+        ((np.zeros((4, 28, 28)),), {"n": 0}, "n == 0, must be >= 1"),
     ],
 )
 def test_bad_input(args, kwargs, match):
@@ -332,3 +332,168 @@ def test_book_style_writes_decimal_commas():
     fig.canvas.draw()
     assert all("." in t for t in (t.get_text() for t in ax.get_yticklabels()) if t)
     plt.close(fig)
+
+
+# -- issue #18: bad input never passes silently ---------------------------------------------
+
+import time  # noqa: E402
+
+import matplotlib  # noqa: E402
+
+IMG = np.zeros((6, 4, 4))
+
+
+def _close():
+    plt.close("all")
+
+
+@pytest.mark.parametrize("ncols", [0, -3, 2.7, True])
+def test_show_images_refuses_a_nonsense_ncols(ncols):
+    # the old code drew max(1, min(int(ncols), n)) columns: 1, 1, 2 and 1
+    assert max(1, min(int(ncols), 3)) >= 1
+    with pytest.raises((ValueError, TypeError), match=r"\bncols\b"):
+        show_images(IMG, n=3, ncols=ncols)
+    _close()
+
+
+@pytest.mark.parametrize("size", [0, -1.0, float("inf"), "1"])
+def test_show_images_refuses_a_nonsense_size(size):
+    with pytest.raises((ValueError, TypeError), match=r"\bsize\b"):
+        show_images(IMG, n=3, size=size)
+    _close()
+
+
+def test_label_minus_one_no_longer_wraps_to_the_last_class_name():
+    names = ["a", "b", "c"]
+    assert names[int(-1)] == "c"  # what the old code showed
+    with pytest.raises(ValueError, match=r"labels\[1\] = -1.*0 \.\. 2"):
+        show_images(IMG, [0, -1, 1], n=3, class_names=names)
+    for bad in ([0, 3, 1], [0, 1.5, 1], ["0", "1", "2"]):
+        with pytest.raises(ValueError, match="labels"):
+            show_images(IMG, bad, n=3, class_names=names)
+    # valid indices (uint8, integral floats) still give the names
+    fig = show_images(IMG, np.array([2, 0, 1], np.uint8), n=3, class_names=names)
+    assert [ax.get_title() for ax in fig.axes] == ["c", "a", "b"]
+    _close()
+
+
+def test_show_images_unclear_errors_now_name_their_argument():
+    with pytest.raises(ValueError, match="label_format"):  # was IndexError
+        show_images(IMG, [0, 1, 2], n=3, label_format="{} {}")
+    with pytest.raises(ValueError, match="class_names"):  # was silently ignored
+        show_images(IMG, n=3, class_names=["a"])
+    with pytest.raises(TypeError, match="labels"):  # a str: its characters were the labels
+        show_images(IMG, "abc", n=3)
+
+
+def test_ellipse_helpers_refuse_nan_means_and_negative_weights():
+    cov = np.array([[2.0, 0.5], [0.5, 1.0]])
+    with pytest.raises(ValueError, match=r"\bmean\b.*finite"):
+        ellipse_parameters([np.nan, 0.0], cov)
+    with pytest.raises(ValueError, match=r"\bmean\b.*finite"):
+        ellipse_parameters([0.0, np.inf], cov)
+    means, covs = np.zeros((2, 2)), np.stack([cov, cov])
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match=r"\bmeans\b"):
+        plot_covariance_ellipses(ax, [[np.nan, 0.0], [1.0, 1.0]], covs)
+    weights = np.array([-0.5, 1.5])
+    assert 1.5 * (0.5 + 2.5 * weights[0]) < 0  # the old line width of component 0
+    with pytest.raises(ValueError, match=r"\bweights\b.*>= 0"):
+        plot_covariance_ellipses(ax, means, covs, weights=weights)
+    with pytest.raises(ValueError, match=r"\bweights\b"):
+        plot_covariance_ellipses(ax, means, covs, weights=[np.nan, 1.0])
+    assert not ax.patches and not ax.lines  # refused before anything was drawn
+    with pytest.raises(TypeError, match=r"\bcolors\b"):  # a single colour name
+        plot_covariance_ellipses(ax, means, covs, colors="red")
+    with pytest.raises(TypeError, match=r"\bax\b"):  # was AttributeError
+        plot_covariance_ellipses(None, means, covs)
+    with pytest.raises(ValueError, match=r"covariances.*positive semi-definite"):
+        full_covariances(np.array([[1.0, 2.0], [2.0, 1.0]]), 2, 2, "tied")
+    with pytest.raises(ValueError, match=r"\bn_components\b"):  # was MemoryError
+        full_covariances(np.eye(2), 10**12, 2, "tied")
+    _close()
+
+
+def test_density_contours_refuse_a_one_number_xlim():
+    assert np.linspace(*(1,), 150)[[0, -1]].tolist() == [1.0, 150.0]  # the old grid
+    fig, ax = plt.subplots()
+    for bad in [(1,), (1, 2, 3), (1.0, 1.0), (0.0, np.nan), "ab", 2.0]:
+        with pytest.raises((ValueError, TypeError), match=r"\bxlim\b"):
+            plot_density_contours(ax, lambda P: -(P**2).sum(axis=1), bad, (-2, 2), n_grid=10)
+    with pytest.raises(ValueError, match=r"\blog_density\b"):
+        plot_density_contours(ax, lambda P: np.full(len(P), np.nan), (-2, 2), (-2, 2), n_grid=10)
+    with pytest.raises(ValueError, match=r"\blevels\b"):
+        plot_density_contours(ax, lambda P: -(P**2).sum(axis=1), (-2, 2), (-2, 2), n_grid=10, levels=[0, -1])
+    _close()
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"iteration": 99}, r"frames\[0\]\['iteration'\] == 99, must be <= 3"),
+    ({"iteration": 1.5}, r"frames\[0\]\['iteration'\] must be an integer"),
+    ({"interval": -1}, r"interval == -1, must be >= 1"),
+    ({"interval": 0}, r"interval == 0, must be >= 1"),  # was ZeroDivisionError
+])
+def test_em_animation_refuses_iteration_99_and_interval_minus_1(change, match):
+    X, frames = _frames(1)
+    change = dict(change)
+    if "iteration" in change:
+        frames[0]["iteration"] = change.pop("iteration")
+    with pytest.raises((ValueError, TypeError), match=match):
+        em_animation(X, frames, log_likelihoods=np.linspace(-3, -2, 4), dpi=10, **change)
+
+
+def test_lloyd_iterations_refuse_fractional_steps():
+    assert [int(s) for s in [0.5, 1.7]] == [0, 1]  # what the old code ran
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [4.0, 0.0], [4.0, 1.0]])
+    with pytest.raises(TypeError, match=r"steps\[0\] must be an integer, got 0\.5"):
+        plot_lloyd_iterations(X, X[[0, 1]], steps=[0.5, 1.7])
+    with pytest.raises(ValueError, match=r"steps\[1\]"):
+        plot_lloyd_iterations(X, X[[0, 1]], steps=[0, 10**9])  # would run 10**9 steps
+    with pytest.raises(ValueError, match=r"\bX\b.*rescale"):
+        plot_lloyd_iterations(X * 1e300, X[[0, 1]] * 1e300, steps=[0, 1])
+    fig = plot_lloyd_iterations(X, X[[0, 1]], steps=np.array([0, 1]))  # numpy ints still fine
+    assert [round(c, 3) for c in fig.lloyd_costs] == [32.0, 16.0]
+    _close()
+
+
+def test_show_clusters_refuses_a_label_of_20000_at_once():
+    images = np.zeros((30_000, 2, 2))
+    labels = np.arange(30_000) % 3
+    labels[-1] = 20_000  # the old code built a 20 001 x 3 grid of axes (minutes)
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"\blabels\b.*20000"):
+        show_clusters(images, labels, n_per_cluster=3)
+    assert time.perf_counter() - start < 2.0
+    assert not plt.get_fignums()
+    small = np.zeros((6, 4, 4))
+    with pytest.raises(ValueError, match=r"labels holds the cluster index 7, but there are only 6"):
+        show_clusters(small, [0, 1, 0, 1, 0, 7])
+    with pytest.raises(TypeError, match=r"\brandom_state\b"):  # was numpy's SeedSequence error
+        show_clusters(small, [0, 1, 0, 1, 0, 1], random_state="x")
+    with pytest.raises(ValueError, match=r"\brow_label_format\b"):  # was KeyError
+        show_clusters(small, [0, 1, 0, 1, 0, 1], row_label_format="{cluster}")
+    fig = show_clusters(small, [0, 1, 0, 1, 0, 1], n_per_cluster=2, random_state=np.random.default_rng(0))
+    assert len(fig.axes) == 4
+    _close()
+
+
+def test_centroids_and_contingency_name_their_arguments():
+    with pytest.raises(ValueError, match=r"\bcmap\b"):
+        show_centroids(np.zeros((2, 16)), cmap="bogus")
+    with pytest.raises(TypeError, match=r"\btitles\b"):
+        show_centroids(np.zeros((3, 16)), titles="abc")
+    with pytest.raises(TypeError, match=r"\bax\b"):  # was AttributeError
+        plot_contingency([[1, 2]], ax="ax")
+    with pytest.raises(ValueError, match=r"\btable\b"):
+        plot_contingency(np.ones((200, 200)))
+    _close()
+
+
+def test_decimal_comma_formatter_checks_its_arguments():
+    from gmmlab.plotting import DecimalCommaFormatter
+
+    with pytest.raises(TypeError, match="useOffset"):
+        DecimalCommaFormatter(useOffset="yes")
+    with pytest.raises(TypeError, match="useMathText"):
+        DecimalCommaFormatter(useMathText="yes")
+    assert isinstance(DecimalCommaFormatter(useOffset=np.True_), matplotlib.ticker.ScalarFormatter)

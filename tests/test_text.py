@@ -40,3 +40,22 @@ def test_portuguese_groups_thousands_with_a_dot():
 def test_bad_language(bad):
     with pytest.raises(ValueError, match="language must be 'fr' or 'pt'"):
         number(1.5, ".1f", language=bad)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), np.float32("nan")])
+def test_non_finite_value_is_refused(bad):
+    # Before, "nan" and "inf" went into the prose unchanged.
+    assert format(bad, ".2f") in ("nan", "inf", "-inf")
+    with pytest.raises(ValueError, match="value must be finite"):
+        number(bad, ".2f")
+
+
+@pytest.mark.parametrize("bad", [["fr"], 1, b"fr"])
+def test_bad_language_type(bad):
+    with pytest.raises(ValueError, match="language must be 'fr' or 'pt'"):
+        number(1.5, ".1f", language=bad)
+
+
+def test_numpy_bool_is_not_a_number():
+    with pytest.raises(TypeError, match="value must be a real number"):
+        number(np.bool_(True))

@@ -9,8 +9,10 @@ from gmmlab.data import load_old_faithful, make_gaussian_mixture
 from gmmlab.mixture import COVARIANCE_TYPES, GaussianMixture, e_step, m_step, precision_cholesky
 from gmmlab.variational import (
     MixtureParams,
+    as_params,
     elbo,
     kl_to_posterior,
+    log_joint,
     log_likelihood,
     posterior,
 )
@@ -134,3 +136,49 @@ def test_bad_inputs_raise_clear_errors():
         log_likelihood(X[:, :1], theta)
     with pytest.raises(ValueError, match="X"):
         log_likelihood(np.where(X > 80, np.nan, X), theta)
+
+
+def test_bad_parameters_are_refused_naming_their_part():
+    """Non-symmetric covariances used to be read by one triangle; NaN means, complex or
+    string parts gave NaN, a cast or numpy's messages."""
+    X = load_old_faithful()
+    theta = _params(X, 2, "full", 0)
+    w, m, c = theta.weights, theta.means, theta.covariances
+    skew = c.copy()
+    skew[1, 0, 1] += 5.0
+    for f in (log_joint, log_likelihood, as_params):
+        args = ((w, m, skew),) if f is as_params else (X, (w, m, skew))
+        with pytest.raises(ValueError, match=r"params.covariances must be symmetric"):
+            f(*args)
+    with pytest.raises(ValueError, match=r"params.means must be finite"):
+        as_params((w, np.where(m > 0, np.nan, m), c))
+    with pytest.raises(TypeError, match=r"params.weights must be a real numeric array, got complex"):
+        as_params((w + 0j, m, c))
+    with pytest.raises(TypeError, match=r"params.covariances must be a real numeric array"):
+        as_params((w, m, "c"))
+    with pytest.raises(ValueError, match=r"params.covariances of component\(s\) \[1\] is not positive"):
+        as_params((w, m, np.stack([c[0], -c[1]])))
+
+
+def test_complex_q_is_refused_not_cast():
+    X = load_old_faithful()
+    theta = _params(X, 2, "full", 0)
+    q = posterior(X, theta)
+    for f in (elbo, kl_to_posterior):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no ComplexWarning: an error
+            with pytest.raises(TypeError, match=r"^q must be a real numeric array"):
+                f(X, theta, q + 0j)
+
+
+def test_huge_data_is_refused_and_far_points_stay_finite():
+    X = load_old_faithful()
+    theta = _params(X, 2, "full", 0)
+    for f in (posterior, log_likelihood, log_joint):
+        with pytest.raises(ValueError, match=r"overflow.*\bX\b|\bX\b.*overflow"):
+            f(X * 1e300, theta)  # was NaN
+    with pytest.raises(ValueError, match=r"overflow.*\bX\b|\bX\b.*overflow"):
+        kl_to_posterior(X * 1e300, theta, posterior(X, theta))
+    far = posterior(X * 1e100, theta)
+    np.testing.assert_allclose(far.sum(axis=1), 1.0, atol=1e-12)
+    assert np.isfinite(kl_to_posterior(X * 1e100, theta, far))

@@ -224,16 +224,22 @@ class Backend:
 
     def normalize(self, log_joint, out=None):
         """``(log p(x), responsibilities)`` from log-joints of shape (K, m), by log-sum-exp
-        over axis 0 (the responsibilities written into ``out`` when given)."""
-        if self.torch is not None:
-            log_px = self.torch.logsumexp(log_joint, dim=0)
-            return log_px, self.torch.exp(log_joint - log_px[None, :], out=out)
-        top = log_joint.max(axis=0)
-        top = np.where(np.isfinite(top), top, 0.0)
-        resp = np.exp(np.subtract(log_joint, top, out=out), out=out)
-        total = resp.sum(axis=0)
+        over axis 0 (the responsibilities written into ``out`` when given).
+
+        The responsibilities are ``exp(log_joint - max) / sum``, not
+        ``exp(log_joint - log p(x))``: for points so far away that their log-joints
+        (say -1e20) absorb ``log K``, the latter would make each column sum to K.
+        """
+        xp = np if self.torch is None else self.torch
+        if self.torch is None:
+            top = log_joint.max(axis=0)
+        else:
+            top = log_joint.max(dim=0).values
+        top = xp.where(xp.isfinite(top), top, xp.zeros_like(top))
+        resp = xp.exp(xp.subtract(log_joint, top, out=out), out=out)
+        total = resp.sum(axis=0) if self.torch is None else resp.sum(dim=0)
         resp /= total  # the same exp serves both outputs
-        return np.log(total) + top, resp
+        return xp.log(total) + top, resp
 
 
 def onehot_t(n_rows: int, m: int, dtype):

@@ -11,7 +11,8 @@ import numbers
 
 import numpy as np
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import check_array, check_random_state, check_scalar
+from sklearn.utils import check_array, check_scalar
+from sklearn.utils import check_random_state as _sklearn_check_random_state
 
 __all__ = [
     "NotFittedError",
@@ -31,6 +32,8 @@ __all__ = [
     "check_random_state",
     "check_fitted",
     "check_sample_weight",
+    "check_scale",
+    "check_small_scale",
     "to_numpy",
 ]
 
@@ -66,9 +69,18 @@ def check_data(
         Minimum number of rows.
     """
     X = to_numpy(X)
+    from scipy import sparse
+
+    if sparse.issparse(X):  # before the dict check: dok_array is a dict
+        raise TypeError(
+            f"Sparse data was passed for {name}, but dense data is required. Use "
+            "'.toarray()' to convert to a dense numpy array."
+        )
+    if isinstance(X, np.matrix):  # scikit-learn refuses np.matrix; it is a 2-D array
+        X = np.asarray(X)
     # object arrays of numbers are converted (as scikit-learn does); complex numbers
     # get scikit-learn's "Complex data not supported" ValueError
-    if isinstance(X, (str, bytes)) or (
+    if isinstance(X, (str, bytes, dict, set)) or X is None or (
         isinstance(X, np.ndarray) and X.dtype.kind not in "biufOc"
     ):
         raise TypeError(
@@ -90,6 +102,48 @@ def check_data(
         if name not in message:
             message = f"{name}: {message}"
         raise ValueError(message) from None
+    except TypeError as exc:  # e.g. objects that are not numbers
+        raise TypeError(
+            f"{name} must be a numeric array of shape (n_samples, n_features), "
+            f"got {type(X).__name__} ({exc})"
+        ) from None
+
+
+def check_scale(X, name: str = "X") -> None:
+    """A ValueError naming ``name`` when the entries of ``X`` are so large that sums of
+    their squares overflow ``X``'s float type (``||x - mu||^2``, variances, inertia).
+
+    Data at such scales (beyond about 1e150 in float64, 1e18 in float32) cannot be
+    clustered in floating point without rescaling; the error says so rather than
+    returning infinities or NaN.
+    """
+    if X.size == 0:
+        return
+    top = max(float(X.max()), -float(X.min()))  # max |X|, without a copy of X
+    limit = float(np.sqrt(np.finfo(X.dtype).max / (16.0 * X.size)))
+    if top > limit:
+        raise ValueError(
+            f"{name} has entries as large as {top:.3g} in magnitude: sums of their squares "
+            f"overflow {X.dtype} (limit about {limit:.3g} for this size); rescale {name}, "
+            f"e.g. divide it by its standard deviation"
+        )
+
+
+def check_small_scale(X, name: str = "X") -> None:
+    """A ValueError naming ``name`` when the entries of ``X`` are not all 0 but so small
+    that their squares underflow ``X``'s float type (below about 1e-154 in float64,
+    1e-19 in float32): every squared distance would be 0, or lose its digits. The
+    counterpart of :func:`check_scale` (overflow)."""
+    if X.size == 0:
+        return
+    top = max(float(X.max()), -float(X.min()))
+    limit = float(np.sqrt(np.finfo(X.dtype).tiny))
+    if 0.0 < top < limit:
+        raise ValueError(
+            f"{name} has no entry larger than {top:.3g} in magnitude: their squares "
+            f"underflow {X.dtype} (limit about {limit:.3g}), so squared distances vanish; "
+            f"rescale {name}, e.g. divide it by its standard deviation"
+        )
 
 
 def check_list(value, name: str, *, items: str, item: str) -> list:
@@ -133,13 +187,13 @@ def check_fitted(estimator, attribute: str) -> None:
         )
 
 
-def check_n_features(estimator, X) -> np.ndarray:
+def check_n_features(estimator, X, name: str = "X") -> np.ndarray:
     """``X`` as a float64 array with as many features as the fitted ``estimator``
-    (``n_features_in_``), or scikit-learn's ValueError for a mismatch."""
-    X = check_data(X, name="X", dtype=np.float64)
+    (``n_features_in_``), or scikit-learn's ValueError for a mismatch (naming ``name``)."""
+    X = check_data(X, name=name, dtype=np.float64)
     if X.shape[1] != estimator.n_features_in_:
         raise ValueError(
-            f"X has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
+            f"{name} has {X.shape[1]} features, but {type(estimator).__name__} is expecting "
             f"{estimator.n_features_in_} features as input"
         )
     return X
@@ -151,17 +205,26 @@ def check_device(device):
         return None
     import torch
 
-    if isinstance(device, torch.device):
-        return device
-    if not isinstance(device, str):
+    if not isinstance(device, (str, torch.device)):
         raise TypeError(
             f"device must be None, a string such as 'cpu' or 'cuda', or a torch.device, "
             f"got {type(device).__name__}"
         )
     try:
-        return torch.device(device)
+        device = torch.device(device)
     except (RuntimeError, TypeError):
         raise ValueError(f"device must be None or a torch device such as 'cpu' or 'cuda', got {device!r}") from None
+    if device.type == "meta":
+        raise ValueError("device must hold data ('cpu', 'cuda', ...), got 'meta' (shapes only)")
+    if device.type != "cpu":
+        backend = getattr(torch, device.type, None)
+        available = getattr(backend, "is_available", None)
+        if available is not None and not available():
+            raise ValueError(
+                f"device={str(device)!r}, but torch finds no {device.type} device on this "
+                f"machine; use device='cpu' or None (numpy)"
+            )
+    return device
 
 
 def check_float_dtype(dtype) -> str:
@@ -266,7 +329,7 @@ def check_sample_weight(sample_weight, X):
         ) from None
     except ValueError as exc:
         message = str(exc)
-        if "sample_weight" not in message and "Sample weights" not in message:
+        if "sample_weight" not in message:
             message = f"sample_weight: {message}"
         raise ValueError(message) from None
 
@@ -287,8 +350,14 @@ def check_seed(random_state, name: str = "random_state") -> int:
     """
     random_state = check_random_state_value(random_state, name)
     if random_state is None or isinstance(random_state, np.random.RandomState):
-        return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        return int(_sklearn_check_random_state(random_state).randint(np.iinfo(np.int32).max))
     return random_state
+
+
+def check_random_state(random_state, name: str = "random_state") -> np.random.RandomState:
+    """scikit-learn's :func:`sklearn.utils.check_random_state`, after
+    :func:`check_random_state_value` (so a bad value gets an error naming ``name``)."""
+    return _sklearn_check_random_state(check_random_state_value(random_state, name))
 
 
 def check_random_state_value(random_state, name: str = "random_state"):

@@ -28,7 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_data, check_int, check_random_state
+from ._validation import (
+    check_array_shape,
+    check_data,
+    check_int,
+    check_positive_float,
+    check_random_state,
+    check_simplex,
+    to_numpy,
+)
 
 __all__ = [
     "DataNotFoundError",
@@ -137,7 +145,7 @@ def _load_idx(name: str, split: str, root: str) -> tuple[np.ndarray, np.ndarray]
 
 
 def _check_split(split: str) -> str:
-    if split not in ("train", "test"):
+    if not isinstance(split, str) or split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     return split
 
@@ -208,8 +216,8 @@ def make_gaussian_mixture(
     weights=None,
     means=None,
     covariances=None,
-    n_components: int = 3,
-    n_features: int = 2,
+    n_components: int | None = None,
+    n_features: int | None = None,
     separation: float = 4.0,
     random_state=None,
 ) -> MixtureSample:
@@ -229,10 +237,13 @@ def make_gaussian_mixture(
     means : array-like of shape (K, d), optional
     covariances : array-like of shape (K, d, d), optional
         Symmetric positive-definite matrices.
-    n_components, n_features : int
-        K and d when the parameters are not given.
-    separation : float
-        Scale of the spread of random means relative to the unit covariances.
+    n_components, n_features : int, optional
+        K and d. By default the sizes of the given ``weights``, ``means`` and
+        ``covariances``, else 3 and 2; when given with them, they must agree (a
+        ``ValueError`` names both otherwise).
+    separation : float >= 0
+        Scale of the spread of random means relative to the unit covariances (used
+        only when ``means`` is not given).
     random_state : int, numpy RandomState or None
 
     Returns
@@ -248,31 +259,42 @@ def make_gaussian_mixture(
     """
     n_samples = check_int(n_samples, "n_samples", low=1)
     rng = check_random_state(random_state)
+    check_positive_float(separation, "separation", allow_zero=True)  # used as given
     if means is not None:
         means = check_data(means, name="means", dtype=np.float64)
-        n_components, n_features = means.shape
-    n_components = check_int(n_components, "n_components", low=1)
-    n_features = check_int(n_features, "n_features", low=1)
+    n_components = _agree(
+        "n_components", n_components, 3,
+        weights=_size(weights, 1, 0),
+        means=None if means is None else means.shape[0],
+        covariances=_size(covariances, 3, 0),
+    )
+    n_features = _agree(
+        "n_features", n_features, 2,
+        means=None if means is None else means.shape[1],
+        covariances=_size(covariances, 3, 1),
+    )
     if weights is None:
         weights = rng.dirichlet(np.full(n_components, 5.0))
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.shape != (n_components,) or np.any(weights < 0) or not np.isclose(weights.sum(), 1.0):
-        raise ValueError(
-            f"weights must be {n_components} non-negative numbers summing to 1, got {weights!r}"
-        )
+    else:
+        weights = np.asarray(check_array_shape(weights, "weights", (n_components,)), dtype=np.float64)
+    check_simplex(weights, "weights")
     if means is None:
         side = separation * n_components ** (1.0 / n_features)
+        if not np.isfinite(side):
+            raise ValueError(
+                f"separation={separation!r} makes the cube of random means infinite "
+                f"(side separation * n_components ** (1 / n_features)); use a smaller separation"
+            )
         means = rng.uniform(-side / 2, side / 2, size=(n_components, n_features))
     if covariances is None:
         covariances = np.empty((n_components, n_features, n_features))
         for k in range(n_components):
             q, _ = np.linalg.qr(rng.standard_normal((n_features, n_features)))
             covariances[k] = (q * rng.uniform(0.3, 1.5, n_features)) @ q.T
-    covariances = np.asarray(covariances, dtype=np.float64)
-    if covariances.shape != (n_components, n_features, n_features):
-        raise ValueError(
-            f"covariances must have shape {(n_components, n_features, n_features)}, "
-            f"got {covariances.shape}"
+    else:
+        covariances = np.asarray(
+            check_array_shape(covariances, "covariances", (n_components, n_features, n_features)),
+            dtype=np.float64,
         )
     chol = np.empty_like(covariances)
     for k, cov in enumerate(covariances):
@@ -284,4 +306,39 @@ def make_gaussian_mixture(
             raise ValueError(f"covariances[{k}] must be positive definite") from None
     labels = rng.choice(n_components, size=n_samples, p=weights)
     X = means[labels] + np.einsum("nij,nj->ni", chol[labels], rng.standard_normal((n_samples, n_features)))
+    if not np.isfinite(X).all():
+        raise ValueError(
+            "means and covariances are so large that the sample overflows float64; rescale them"
+        )
     return MixtureSample(X, labels.astype(np.int64), weights, means, covariances)
+
+
+def _size(value, ndim: int, axis: int) -> int | None:
+    """The length of axis ``axis`` of an array-like ``value`` with ``ndim`` dimensions;
+    None for None or another shape (its own check then reports it)."""
+    if value is None:
+        return None
+    try:
+        shape = np.shape(to_numpy(value))
+    except (TypeError, ValueError):  # ragged lists
+        return None
+    return shape[axis] if len(shape) == ndim else None
+
+
+def _agree(name: str, value, default: int, **sizes) -> int:
+    """The number of components (or features): ``value`` if given, else the size the
+    given arrays imply, else ``default``; a ValueError naming both when they disagree."""
+    given = {k: v for k, v in sizes.items() if v is not None}
+    if value is not None:
+        value = check_int(value, name, low=1)
+    for array, size in given.items():
+        if size < 1:
+            raise ValueError(f"{array} must hold at least one component, got {size} ({name})")
+        expected = value if value is not None else next(iter(given.values()))
+        if size != expected:
+            source = f"{name}={value}" if value is not None else (
+                f"{next(iter(given))} gives {name}={expected}")
+            raise ValueError(f"{array} gives {name}={size}, but {source}; make them agree")
+    if value is not None:
+        return value
+    return next(iter(given.values())) if given else default

@@ -21,6 +21,7 @@ accepts a sample as in-distribution when its score is at least a threshold.
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -56,12 +57,34 @@ __all__ = [
 
 
 def _check_scores(scores, name: str) -> np.ndarray:
-    """Return ``scores`` as a finite, non-empty 1-D float64 array, or raise ValueError."""
+    """Return ``scores`` as a finite, non-empty 1-D float64 array, or raise a clear error.
+
+    Real numbers only: complex scores (even with a zero imaginary part), strings (even
+    numeric ones) and None are refused rather than cast.
+    """
     scores = to_numpy(scores)
+    expected = f"{name} must be a 1-D array of real scores"
+    if scores is None or isinstance(scores, (str, bytes, dict, set)):
+        raise TypeError(f"{expected}, got {type(scores).__name__}")
     try:
-        arr = np.asarray(scores, dtype=np.float64)
+        raw = np.asarray(scores)
+    except (TypeError, ValueError):  # ragged nested lists
+        raise TypeError(f"{expected}, got {type(scores).__name__}") from None
+    if raw.dtype.kind == "c" or (
+        raw.dtype.kind == "O" and any(isinstance(v, (complex, np.complexfloating)) for v in raw.flat)
+    ):
+        raise TypeError(
+            f"{expected}, got complex numbers (dtype {raw.dtype}); pass the real part "
+            f"(np.real) or the magnitude (np.abs) explicitly"
+        )
+    if raw.dtype.kind not in "biufO":
+        raise TypeError(f"{expected}, got an array of dtype {raw.dtype}")
+    if raw.dtype.kind == "O" and any(v is None for v in raw.flat):
+        raise TypeError(f"{expected}, got None among them (a missing score?)")
+    try:
+        arr = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a 1-D array of real scores, got {type(scores).__name__}") from None
+        raise TypeError(f"{expected}, got {type(scores).__name__} holding non-numbers") from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of scores, got an array of shape {arr.shape}")
     if arr.size == 0:
@@ -178,23 +201,71 @@ def fpr_at_tpr(score_in, score_out, tpr: float = 0.95) -> float:
 # ---------------------------------------------------------------------------
 
 
+def _check_labels(labels, name: str) -> np.ndarray:
+    """``labels`` as a 1-D array of class or cluster labels, or a clear error naming ``name``.
+
+    Labels are integers, bools, finite floats or strings -- one kind in one labelling.
+    None, NaN, infinities, complex numbers, other objects and a mix of numbers and
+    strings are refused (they cannot be sorted, or would silently merge classes).
+    """
+    value = to_numpy(labels)
+    expected = f"{name} must be a 1-D array of labels (integers or strings)"
+    if value is None or isinstance(value, (str, bytes, dict, set)):
+        raise TypeError(f"{expected}, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nested lists
+        raise TypeError(f"{expected}, got {type(value).__name__}") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of labels, got an array of shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must contain at least one label, got an empty array")
+    kind = arr.dtype.kind
+    if kind in "US" and not isinstance(value, np.ndarray):
+        # numpy turns [0, "a"] into strings: 0 and "0" would become one class
+        kinds = {type(v).__name__ for v in value if not isinstance(v, (str, bytes))}
+        if kinds:
+            raise TypeError(f"{name} mixes strings with {', '.join(sorted(kinds))} labels; use one kind")
+    elif kind == "c":
+        raise TypeError(f"{expected}, got complex numbers (dtype {arr.dtype})")
+    elif kind == "f":
+        if np.isnan(arr).any():
+            raise ValueError(f"{name} contains NaN labels ({int(np.isnan(arr).sum())} of {arr.size})")
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} contains infinite labels; every label must be finite")
+    elif kind == "O":
+        _check_object_labels(arr, name, expected)
+    elif kind not in "biuUS":
+        raise TypeError(f"{expected}, got an array of dtype {arr.dtype}")
+    return arr
+
+
+def _check_object_labels(arr: np.ndarray, name: str, expected: str) -> None:
+    kinds = set()
+    for i, v in enumerate(arr):
+        if v is None:
+            raise ValueError(f"{name} contains None (at index {i}); every sample needs a label")
+        if isinstance(v, (str, np.str_)):
+            kinds.add("str")
+        elif isinstance(v, (numbers.Real, np.bool_)):
+            if isinstance(v, (float, np.floating)) and not np.isfinite(v):
+                raise ValueError(f"{name} contains a non-finite label {v!r} (at index {i})")
+            kinds.add("number")
+        else:
+            raise TypeError(f"{expected}, got a {type(v).__name__} ({v!r}) at index {i}")
+    if len(kinds) > 1:
+        raise TypeError(f"{name} mixes numbers and strings as labels; use one kind")
+
+
 def _check_labelings(labels_true, labels_pred) -> tuple[np.ndarray, np.ndarray]:
-    arrays = []
-    for name, lab in (("labels_true", labels_true), ("labels_pred", labels_pred)):
-        arr = np.asarray(to_numpy(lab))
-        if arr.ndim != 1:
-            raise ValueError(f"{name} must be a 1-D array of labels, got an array of shape {arr.shape}")
-        if arr.size == 0:
-            raise ValueError(f"{name} must contain at least one label, got an empty array")
-        if arr.dtype.kind == "f" and np.isnan(arr).any():
-            raise ValueError(f"{name} contains NaN labels")
-        arrays.append(arr)
-    if arrays[0].shape != arrays[1].shape:
+    y = _check_labels(labels_true, "labels_true")
+    c = _check_labels(labels_pred, "labels_pred")
+    if y.shape != c.shape:
         raise ValueError(
             f"labels_true and labels_pred must have the same length, got "
-            f"{arrays[0].size} and {arrays[1].size}"
+            f"{y.size} and {c.size}"
         )
-    return arrays[0], arrays[1]
+    return y, c
 
 
 class ContingencyTable(NamedTuple):

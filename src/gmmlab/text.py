@@ -9,7 +9,10 @@ keeps Python's decimal point. Used by every chapter of the book (``book/*/NN_*``
 
 from __future__ import annotations
 
+import math
 import numbers
+
+import numpy as np
 
 __all__ = ["number"]
 
@@ -25,7 +28,7 @@ def number(value, spec: str = "", language: str = "fr") -> str:
 
     Parameters
     ----------
-    value : real number (int, float, numpy scalar; not bool)
+    value : real number (int, float, numpy scalar; not bool), finite
     spec : str
         A format specification as for :func:`format` (e.g. ``".4f"``, ``".1f"``, ``",d"``);
         a ``,`` or ``_`` grouping option groups thousands: with a narrow no-break space
@@ -48,14 +51,16 @@ def number(value, spec: str = "", language: str = "fr") -> str:
     >>> number(60000.5, ",.1f", language="pt")
     '60.000,5'
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"value must be a real number, got {type(value).__name__}")
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        raise ValueError(f"value must be finite to be written in prose, got {value!r}")
     if not isinstance(spec, str):
         raise TypeError(f"spec must be a format specification string, got {type(spec).__name__}")
-    if language not in _GROUPING:
+    if not isinstance(language, str) or language not in _GROUPING:
         raise ValueError(f"language must be 'fr' or 'pt', got {language!r}")
     try:
         text = format(value, spec.replace(",", "_"))
-    except ValueError as err:
+    except (ValueError, TypeError) as err:
         raise ValueError(f"spec {spec!r} is not a valid format for {value!r}: {err}") from None
     return text.replace(".", ",").replace("_", _GROUPING[language]).replace("-", _MINUS)

@@ -32,8 +32,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from ._validation import check_data, check_simplex, covariance_shape, to_numpy
+from ._validation import (
+    check_array_shape,
+    check_covariance_type,
+    check_data,
+    check_simplex,
+    covariance_shape,
+    to_numpy,
+)
 from .mixture import COVARIANCE_TYPES, log_gaussian_prob, precision_cholesky
+from .mixture.reference import _precision_cholesky, normalize_log_resp
 
 __all__ = ["MixtureParams", "as_params", "log_joint", "posterior", "log_likelihood", "elbo",
            "kl_to_posterior"]
@@ -69,23 +77,43 @@ def as_params(params) -> MixtureParams:
             "params must be a MixtureParams, a fitted GaussianMixture or a tuple "
             f"(weights, means, covariances[, covariance_type]); got {type(params).__name__}"
         )
-    if out.covariance_type not in COVARIANCE_TYPES:
+    if not isinstance(out.covariance_type, str) or out.covariance_type not in COVARIANCE_TYPES:
         raise ValueError(f"params.covariance_type must be one of {COVARIANCE_TYPES}, "
                          f"got {out.covariance_type!r}")
-    weights = np.asarray(out.weights, dtype=np.float64)
-    means = np.asarray(out.means, dtype=np.float64)
-    cov = np.asarray(out.covariances, dtype=np.float64)
-    if means.ndim != 2:
-        raise ValueError(f"params.means must have shape (K, d), got {means.shape}")
+    ct = check_covariance_type(out.covariance_type)
+    means = _param_array(out.means, "params.means")
+    if means.ndim != 2 or 0 in means.shape:
+        raise ValueError(f"params.means must have shape (K, d) with K, d >= 1, got {means.shape}")
     K, d = means.shape
+    weights = _param_array(out.weights, "params.weights")
     if weights.shape != (K,):
         raise ValueError(f"params.weights must have shape ({K},), got {weights.shape}")
+    weights = check_array_shape(weights, "params.weights", (K,))
     check_simplex(weights, "params.weights")
-    shape = covariance_shape(out.covariance_type, K, d)
+    shape = covariance_shape(ct, K, d)
+    cov = _param_array(out.covariances, "params.covariances")
     if cov.shape != shape:
         raise ValueError(f"params.covariances must have shape {shape} "
-                         f"for covariance_type={out.covariance_type!r}, got {cov.shape}")
-    return MixtureParams(weights, means, cov, out.covariance_type)
+                         f"for covariance_type={ct!r}, got {cov.shape}")
+    # finite, symmetric and positive definite (the factors are not kept)
+    _precision_cholesky(cov, ct, None, name="params.covariances")
+    return MixtureParams(weights, means, cov, ct)
+
+
+def _param_array(value, name) -> np.ndarray:
+    """``value`` as a finite float64 array, or a TypeError/ValueError naming ``name``."""
+    try:
+        a = np.asarray(to_numpy(value))
+    except (TypeError, ValueError):  # ragged nested sequences
+        a = None
+    if a is None or a.dtype.kind not in "biuf":
+        kind = "complex" if a is not None and a.dtype.kind == "c" else type(value).__name__
+        raise TypeError(f"{name} must be a real numeric array, got {kind}"
+                        + (f" of dtype {a.dtype}" if a is not None else ""))
+    a = a.astype(np.float64)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite (no NaN or infinity)")
+    return a
 
 
 def _check(X, params):
@@ -109,7 +137,7 @@ def log_joint(X, params) -> np.ndarray:
 def posterior(X, params) -> np.ndarray:
     """The exact posterior ``p(z_n = k | x_n, theta)`` (the E-step's ``q``), shape (n, K)."""
     lj = log_joint(X, params)
-    return np.exp(lj - logsumexp(lj, axis=1, keepdims=True))
+    return np.exp(normalize_log_resp(lj - logsumexp(lj, axis=1, keepdims=True)))
 
 
 def log_likelihood(X, params) -> float:
@@ -119,9 +147,13 @@ def log_likelihood(X, params) -> float:
 
 def _check_q(q, shape) -> np.ndarray:
     try:
+        kind = np.asarray(to_numpy(q)).dtype.kind
+        if kind == "c":  # not cast to real (numpy would, with a ComplexWarning)
+            raise TypeError
         q = np.asarray(to_numpy(q), dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"q must be a numeric array of shape {shape}") from None
+        raise TypeError(f"q must be a real numeric array of shape {shape}, got "
+                        f"{type(q).__name__}") from None
     if q.shape != shape:
         raise ValueError(f"q must have shape (n_samples, n_components) = {shape}, got {q.shape}")
     if not np.all(np.isfinite(q)):
@@ -151,6 +183,6 @@ def kl_to_posterior(X, params, q) -> float:
     """``KL(q || p(Z | X, theta)) = sum_nk q_nk [log q_nk - log p(z_n = k | x_n, theta)]`` >= 0."""
     lj = log_joint(X, params)
     q = _check_q(q, lj.shape)
-    log_post = lj - logsumexp(lj, axis=1, keepdims=True)
+    log_post = normalize_log_resp(lj - logsumexp(lj, axis=1, keepdims=True))
     with np.errstate(divide="ignore", invalid="ignore"):
         return float(_xlogy_terms(q, np.log(q) - log_post).sum())

@@ -32,9 +32,16 @@ from .._validation import (
     check_positive_float,
     check_random_state,
     check_sample_weight,
+    check_scale,
+    check_small_scale,
 )
 from .elkan import _elkan
-from .lloyd import _assign, _exact_inertia, _lloyd, _row_norms_sq
+from .lloyd import (
+    _assign,
+    _exact_inertia,
+    _lloyd,
+    _row_norms_sq,
+)
 from .seeding import _check_init_array, _check_n_clusters, _initial_centers
 
 def _check_verbose(verbose) -> int:
@@ -159,6 +166,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         """``X`` validated (dense, finite floats); sets (``reset``) or checks
         ``n_features_in_`` and the feature names."""
         checked = check_data(X, name="X")
+        check_scale(checked, "X")
         self._check_features(X, checked, reset=reset)
         return checked
 
@@ -241,6 +249,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         # Centre the data: keeps ||x||^2 - 2 x.c + ||c||^2 accurate (scikit-learn does the same).
         mean = X.mean(axis=0)
         Xc = X - mean
+        check_small_scale(Xc, "X")  # (X - its mean): the numbers Lloyd's loop works with
         x_sq = _row_norms_sq(Xc)
         # tol is relative to the mean feature variance, sum_i ||x_i - mean||^2 / (n d).
         tol_abs = float(x_sq.sum(dtype=np.float64)) / X.size * tol

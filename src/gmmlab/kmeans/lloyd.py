@@ -20,8 +20,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import Backend
-from .._validation import check_data, check_sample_weight, to_numpy
+from .._backend import Backend, ChunkPool
+from .._validation import (
+    check_bool,
+    check_data,
+    check_sample_weight,
+    check_scale,
+    check_small_scale,
+    to_numpy,
+)
 
 #: Rows per chunk in the assignment step for 784 features (MNIST); lower-dimensional
 #: data get proportionally longer chunks (:func:`_chunk_rows`): bounded memory,
@@ -153,11 +160,13 @@ def lloyd_step(X, centers, x_sq=None, *, sample_weight=None, pool=None,
         The data (integers are converted to ``float64``; NaN and infinities are
         refused).
     centers : array-like of shape (n_clusters, n_features)
-        Current centers (converted to the dtype of ``X``).
+        Current centers (converted to the dtype of ``X``), at most one per point.
     x_sq : array-like of shape (n_samples,), optional
         Precomputed squared row norms of ``X``.
     sample_weight : array-like of shape (n_samples,) or float, optional
         Weight of each point (>= 0): the means and the inertia are weighted.
+    pool : ChunkPool, optional
+        Worker threads, inside their ``with`` block (a fit passes its own).
     check_input : bool
         Validate the arguments (default). :class:`KMeans` passes False in its
         loop, where they have been checked once.
@@ -182,9 +191,9 @@ def lloyd_step(X, centers, x_sq=None, *, sample_weight=None, pool=None,
     >>> lloyd_step([[0, 0], [0, 1]], [[0, 0]])[0].tolist()  # floats
     [[0.0, 0.5]]
     """
-    if check_input:
+    if check_bool(check_input, "check_input"):
         X, centers, x_sq, sample_weight = _check_step_input(
-            X, centers, x_sq, sample_weight)
+            X, centers, x_sq, sample_weight, pool)
     # Assignment step: nearest center of each point, per-cluster sums, counts.
     labels, inertia, sums, counts = _assign(
         X, centers, x_sq, sums=True, sample_weight=sample_weight, pool=pool
@@ -195,17 +204,30 @@ def lloyd_step(X, centers, x_sq=None, *, sample_weight=None, pool=None,
     return new_centers, labels, inertia
 
 
-def _check_step_input(X, centers, x_sq, sample_weight):
+def _check_step_input(X, centers, x_sq, sample_weight, pool=None):
     """The arguments of :func:`lloyd_step`, validated, or a clear error."""
     X = check_data(X, name="X")
+    check_scale(X, "X")
+    check_small_scale(X, "X")
     centers = check_data(centers, name="centers", dtype=X.dtype)
+    check_scale(centers, "centers")
     if centers.shape[1] != X.shape[1]:
         raise ValueError(
             f"centers must have {X.shape[1]} columns (one per feature of X), "
             f"got shape {centers.shape}"
         )
+    if centers.shape[0] > X.shape[0]:
+        raise ValueError(
+            f"centers has {centers.shape[0]} rows (clusters), more than the {X.shape[0]} "
+            f"rows of X: n_samples={X.shape[0]} should be >= n_clusters={centers.shape[0]}"
+        )
     if x_sq is not None:
         x_sq = _check_x_sq(x_sq, X, name="x_sq")
+    if pool is not None and not (isinstance(pool, ChunkPool) and hasattr(pool, "_executor")):
+        raise TypeError(
+            "pool must be None or a ChunkPool in use (inside its 'with ChunkPool() as pool:' "
+            f"block), got {pool!r}"
+        )
     return X, centers, x_sq, check_sample_weight(sample_weight, X)
 
 

@@ -20,10 +20,17 @@ from .._validation import (
     check_positive_float,
     check_random_state,
     check_sample_weight,
+    check_scale,
+    check_small_scale,
 )
 from .estimator import KMeans, _check_verbose
 from .._backend import ChunkPool, onehot_t
-from .lloyd import CHUNK_SIZE, _chunk_rows, _iterate, _row_norms_sq
+from .lloyd import (
+    CHUNK_SIZE,
+    _chunk_rows,
+    _iterate,
+    _row_norms_sq,
+)
 from .seeding import _initial_centers
 
 
@@ -286,7 +293,9 @@ class MissingDataKMeans(KMeans):
                 f"X has {empty_rows.size} row(s) with every entry missing "
                 f"(first: row {empty_rows[0]}); drop them before clustering"
             )
-        return np.where(missing, 0.0, X).astype(X.dtype, copy=False), n_missing
+        filled = np.where(missing, 0.0, X).astype(X.dtype, copy=False)
+        check_scale(filled, "X")
+        return filled, n_missing
 
     def _check_X(self, X, *, reset: bool):
         filled = self._fill_missing(X)[0]
@@ -299,13 +308,13 @@ class MissingDataKMeans(KMeans):
         if self._check_distance() == "submitted":
             return self._fit_submitted(X, c, sample_weight)
         X_filled, n_missing = self._fill_missing(X)
-        # K-means on the zero-filled data (weighted by sample_weight) ...
+        # c for every missing entry (times the weight of its row) ...
+        extra = _check_cost(c * _weighted_sum(n_missing, sample_weight, X_filled), c)
+        # ... plus K-means on the zero-filled data (weighted by sample_weight)
         super().fit(X_filled, sample_weight=sample_weight)
         self._check_features(X, X_filled, reset=True)  # X's column names
         self.n_missing_ = int(n_missing.sum())
-        # ... plus c for every missing entry (times the weight of its row)
-        extra = c * _weighted_sum(n_missing, sample_weight, X_filled)
-        self.cost_ = self.inertia_ + extra
+        self.cost_ = _check_cost(self.inertia_ + extra, c)
         self.inertia_ = self.cost_
         self.cost_history_ = self.inertia_history_ + extra
         self.inertia_history_ = self.cost_history_
@@ -317,12 +326,14 @@ class MissingDataKMeans(KMeans):
         X_filled = self._check_X(X, reset=True)
         n_missing = (~observed).sum(axis=1)
         sample_weight = check_sample_weight(sample_weight, X_filled)
+        extra = _check_cost(c * _weighted_sum(n_missing, sample_weight, X_filled), c)
         n_clusters, n_init, max_iter, tol, init = self._check_params(X_filled)
         self._check_algorithm(n_clusters, None)
         verbose = _check_verbose(self.verbose)
         rng = check_random_state(self.random_state)
         mean = X_filled.mean(axis=0)  # as KMeans.fit does with the zero-filled data
         Xc = X_filled - mean
+        check_small_scale(Xc, "X")  # as KMeans.fit does
         x_sq = _row_norms_sq(Xc)
         tol_abs = float(x_sq.sum(dtype=np.float64)) / X_filled.size * tol
         W = observed.astype(X_filled.dtype)
@@ -342,8 +353,7 @@ class MissingDataKMeans(KMeans):
                 best = run
         self._store(best, mean, X_filled.dtype, n_init)
         self.n_missing_ = int(n_missing.sum())
-        extra = c * _weighted_sum(n_missing, sample_weight, X_filled)
-        self.cost_ = self.inertia_ = self.inertia_ + extra
+        self.cost_ = self.inertia_ = _check_cost(self.inertia_ + extra, c)
         self.cost_history_ = self.inertia_history_ = self.inertia_history_ + extra
         return self
 
@@ -364,7 +374,7 @@ class MissingDataKMeans(KMeans):
         C = self.cluster_centers_.astype(Xf.dtype, copy=False)
         d2 = (_row_norms_sq(Xf)[:, None] - 2.0 * (Xf @ C.T)
               + _row_norms_sq(C)[None, :])
-        return np.maximum(d2, 0.0) + c * n_missing[:, None]
+        return _check_cost(np.maximum(d2, 0.0) + c * n_missing[:, None], c)
 
     def _rule_sq_distances(self, X) -> np.ndarray:
         """The distances the fitted rule assigns by: cost (2), or the submitted rule's."""
@@ -377,10 +387,11 @@ class MissingDataKMeans(KMeans):
         self._check_n_features(X)
         C = self.cluster_centers_.astype(Xf.dtype, copy=False)
         d2 = _observed_sq_distances(Xf, W.astype(Xf.dtype), _row_norms_sq(Xf).astype(np.float64), C)
-        return d2 + c * n_missing[:, None]
+        return _check_cost(d2 + c * n_missing[:, None], c)
 
     def predict(self, X) -> np.ndarray:
         """Index of the nearest center of each row of ``X`` by the fitted rule (``distance``)."""
+        check_positive_float(self.c, "c")  # as the other methods check it
         if self._check_distance() == "expected":
             return super().predict(X)
         return self._rule_sq_distances(X).argmin(axis=1)
@@ -404,3 +415,15 @@ def _weighted_sum(values, sample_weight, X) -> float:
     if sample_weight is None:
         return float(values.sum())
     return float(values @ check_sample_weight(sample_weight, X))
+
+
+def _check_cost(cost, c: float):
+    """``cost`` (a number or an array) if finite; otherwise a ValueError naming ``c``:
+    ``c`` times the number of missing entries overflows (``X``'s scale is checked
+    before, by :func:`~gmmlab._validation.check_scale`)."""
+    if not np.all(np.isfinite(cost)):
+        raise ValueError(
+            f"c={c!r} is so large that the cost c * (number of missing entries) overflows "
+            "float64; use a smaller c (c changes the cost, not the clustering)"
+        )
+    return cost

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_data, check_int, check_random_state, check_sample_weight, to_numpy
+from .._validation import (
+    check_data,
+    check_int,
+    check_random_state,
+    check_sample_weight,
+    check_scale,
+    check_small_scale,
+    to_numpy,
+)
 from .lloyd import _check_x_sq, _row_norms_sq
 
 
@@ -121,6 +129,8 @@ def kmeans_plusplus(
     [1, 3]
     """
     X = check_data(X, name="X")
+    check_scale(X, "X")
+    check_small_scale(X, "X")
     n_clusters = _check_n_clusters(n_clusters, X.shape[0])
     sample_weight = check_sample_weight(sample_weight, X)
     if x_squared_norms is not None:
@@ -160,6 +170,12 @@ def class_means(X, y):
     [[10.0, 0.0], [1.0, 1.0]]
     """
     X = check_data(X, name="X")
+    top = max(float(X.max()), -float(X.min()))  # max |X|
+    if top > np.finfo(np.float64).max / X.shape[0]:  # the class sums would overflow
+        raise ValueError(
+            f"X has entries as large as {top:.3g} in magnitude: sums of {X.shape[0]} of them "
+            f"overflow float64; rescale X, e.g. divide it by its standard deviation"
+        )
     y = np.asarray(to_numpy(y))
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
         raise ValueError(
@@ -202,6 +218,7 @@ def _check_init_array(init, n_clusters: int, X):
     """Initial centers given as an array (or returned by a callable ``init``), checked."""
     try:
         init = check_data(init, name="init", dtype=X.dtype)
+        check_scale(init, "init")
     except (TypeError, ValueError) as exc:
         raise ValueError(
             f"init must be 'k-means++', 'random', a callable or an array of shape "

@@ -31,10 +31,13 @@ from .._validation import (
     check_n_features,
     check_positive_float,
     check_random_state,
+    check_random_state_value,
+    check_scale,
     check_simplex,
     covariance_shape,
 )
 from .engines import ENGINES, Params, make_engine
+from .reference import normalize_log_resp
 
 __all__ = ["GaussianMixture", "fit_many", "INIT_PARAMS"]
 
@@ -93,8 +96,27 @@ def _run_em(engine, runs) -> None:
     while active:
         e_steps = engine.e_step_many([run.params for run in active])  # E-steps
         for run, (lower_bound, stats) in zip(active, e_steps):
+            _check_lower_bound(lower_bound)
             run.update(lower_bound, engine.m_step(stats))  # M-step
         active = [run for run in active if not run.done]
+
+
+def _check_lower_bound(lower_bound: float) -> None:
+    """The E-step's mean log-likelihood is finite unless log-densities overflowed."""
+    if not math.isfinite(lower_bound):
+        raise ValueError(
+            "Fitting the mixture model failed: the log-likelihood of X is not finite "
+            "(log-densities overflow float64: points of X lie too far from every "
+            "component, e.g. means_init or precisions_init out of scale with X); "
+            "rescale X, or check means_init and precisions_init"
+        )
+
+
+def _check_fit_data(X) -> np.ndarray:
+    """``X`` for a fit: float64, at least 2 samples, and a scale whose squares fit float64."""
+    X = check_data(X, name="X", dtype=np.float64, min_samples=2)
+    check_scale(X)
+    return X
 
 
 class GaussianMixture(DensityMixin, BaseEstimator):
@@ -233,6 +255,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             raise ValueError(f"init_params must be one of {INIT_PARAMS}, got {self.init_params!r}")
         if not isinstance(self.warm_start, (bool, np.bool_)):
             raise TypeError(f"warm_start must be a bool, got {self.warm_start!r}")
+        check_random_state_value(self.random_state)
         dtype = check_float_dtype(self.dtype)
         device = check_device(self.device)
         if self.engine not in ENGINES:
@@ -322,13 +345,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Estimate the parameters with EM (best of ``n_init`` runs). Returns ``self``."""
-        X = check_data(X, name="X", dtype=np.float64, min_samples=2)
+        X = _check_fit_data(X)
         _fit_together([self], X)
         return self
 
     def fit_predict(self, X, y=None):
         """Fit, then return the component of highest responsibility for each sample."""
-        X = check_data(X, name="X", dtype=np.float64, min_samples=2)
+        X = _check_fit_data(X)
         engine = _fit_together([self], X)
         # a final E-step, so that fit_predict(X) agrees with fit(X).predict(X)
         return engine.log_joint(self._params()).argmax(axis=1)
@@ -342,12 +365,32 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         elif n_features != self.n_features_in_:
             raise ValueError(f"X has {n_features} features; the warm start has {self.n_features_in_}")
         inits = self._check_parameters(n_features)
+        if self.warm_start and had_fit:
+            self._check_warm_start()
         if X.shape[0] < self.n_components:
             raise ValueError(
                 f"n_components={self.n_components} must be <= n_samples={X.shape[0]}"
             )
         do_init = not (self.warm_start and had_fit)
         return inits, do_init, (self.n_init if do_init else 1)
+
+    def _check_warm_start(self):
+        """A warm start continues the previous fit: same number of components, same
+        covariance type (a ValueError naming the one that changed)."""
+        fitted_k = len(self.weights_)
+        if self.n_components != fitted_k:
+            raise ValueError(
+                f"n_components={self.n_components}, but warm_start=True continues the "
+                f"previous fit, which has {fitted_k} components: set n_components="
+                f"{fitted_k}, or warm_start=False to fit anew"
+            )
+        fitted_ct = getattr(self, "_fitted_covariance_type", self.covariance_type)
+        if self.covariance_type != fitted_ct:
+            raise ValueError(
+                f"covariance_type={self.covariance_type!r}, but warm_start=True continues "
+                f"the previous fit, whose covariance_type is {fitted_ct!r}: set it back, "
+                f"or warm_start=False to fit anew"
+            )
 
     def _start_runs(self, X, engine, inits, do_init, n_runs) -> list[_Run]:
         """The EM runs of this fit, one per initialisation, initialised."""
@@ -384,6 +427,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             self.precisions_ = U**2
         self.log_likelihood_history_ = list(best.history)
         self.lower_bounds_ = self.log_likelihood_history_
+        self._fitted_covariance_type = self.covariance_type
 
     def _params(self) -> Params:
         return Params(self.weights_, self.means_, self.covariances_, self.precisions_cholesky_)
@@ -398,7 +442,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         engine = make_engine(self.engine, X, self.covariance_type, float(self.reg_covar),
                              backend, self.n_components, predict=True)
         with engine:
-            return engine.log_joint(self._params())
+            log_joint = engine.log_joint(self._params())
+        if not np.isfinite(log_joint).all():
+            raise ValueError(
+                f"X lies too far from the fitted components: its log-densities overflow "
+                f"float64 (X has entries up to {np.abs(X).max():.3g}, the means up to "
+                f"{np.abs(self.means_).max():.3g}); rescale X as the training data was"
+            )
+        return log_joint
 
     def score_samples(self, X):
         """``log p(x_n | theta)`` for each sample, shape (n_samples,)."""
@@ -415,7 +466,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def predict_proba(self, X):
         """Responsibilities ``p(z = k | x_n, theta)``, shape (n_samples, n_components)."""
         log_joint = self._log_joint(self._check_X(X))
-        return np.exp(log_joint - logsumexp(log_joint, axis=1)[:, None])
+        return np.exp(normalize_log_resp(log_joint - logsumexp(log_joint, axis=1)[:, None]))
 
     def sample(self, n_samples=1):
         """Draw ``n_samples`` points; returns ``(X, labels)`` like scikit-learn."""
@@ -448,6 +499,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         scikit-learn's private ``_n_parameters()``. Used by ``book/*/04_mixtures``.
         """
         check_fitted(self, "means_")
+        check_covariance_type(self.covariance_type)
         K, d = self.means_.shape
         cov = {"full": K * d * (d + 1) / 2, "diag": K * d, "tied": d * (d + 1) / 2,
                "spherical": K}[self.covariance_type]
@@ -503,6 +555,21 @@ def _fit_together(estimators, X):
     return engine
 
 
+def _setting(name, value):
+    """A hashable normal form of the setting ``name`` (validated by the fit itself)."""
+    if name == "reg_covar" and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    if name == "device":
+        return ("device", str(check_device(value)))
+    if name == "dtype":
+        return ("dtype", check_float_dtype(value))
+    try:
+        hash(value)
+    except TypeError:
+        return ("unhashable", repr(value))
+    return (type(value).__name__, value)
+
+
 def fit_many(estimators, X):
     """Fit several :class:`GaussianMixture` on the same ``X``, together.
 
@@ -546,9 +613,12 @@ def fit_many(estimators, X):
     if len({id(est) for est in estimators}) != len(estimators):
         raise ValueError("estimators must be distinct objects (the same estimator appears twice)")
     for name in ("covariance_type", "reg_covar", "device", "dtype", "engine"):
-        values = {repr(getattr(est, name)) for est in estimators}
+        values = {}  # equal settings spelled differently (0 and 0.0, "cpu" and
+        for est in estimators:  # torch.device("cpu")) are one setting
+            values.setdefault(_setting(name, getattr(est, name)), getattr(est, name))
         if len(values) > 1:
-            raise ValueError(f"estimators fitted together must share {name}; got {sorted(values)}")
-    X = check_data(X, name="X", dtype=np.float64, min_samples=2)
+            raise ValueError(f"estimators fitted together must share {name}; got "
+                             f"{sorted(repr(v) for v in values.values())}")
+    X = _check_fit_data(X)
     _fit_together(estimators, X)
     return estimators

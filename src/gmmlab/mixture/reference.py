@@ -28,11 +28,13 @@ import numpy as np
 from scipy.special import logsumexp
 
 from .._validation import (
+    SIMPLEX_ATOL,
     check_array_shape,
     check_covariance_type,
     check_data,
     check_int,
     check_positive_float,
+    check_scale,
     check_simplex,
     covariance_shape,
     to_numpy,
@@ -51,12 +53,27 @@ NOT_POSITIVE_DEFINITE = (
     "Fitting the mixture model failed: the covariance of component(s) "
     "{which} is not positive definite (singleton or collapsed components, "
     "duplicated points or a constant feature). Increase reg_covar (now "
-    "{reg}), decrease n_components, or scale the input data. In "
+    "{reg}), decrease n_components, or scale the input data X. In "
     "scikit-learn's words: Fitting the mixture model failed because some "
     "components have ill-defined empirical covariance (for instance caused "
     "by singleton or collapsed samples). Try to decrease the number of "
     "components, increase reg_covar, or scale the input data."
 )
+
+
+#: A covariance called directly (no fit running) that is not positive definite.
+COVARIANCES_NOT_POSITIVE_DEFINITE = (
+    "{name} of component(s) {which} is not positive definite (a singleton "
+    "or collapsed component, duplicated points or a constant feature give "
+    "such covariances): increase reg_covar (now {reg}), the value added to "
+    "their diagonal, or scale the data"
+)
+#: Relative asymmetry ``|C_ij - C_ji| / sqrt(C_ii C_jj)`` above which a
+#: covariance is not symmetric (rounding gives far less).
+SYMMETRY_RTOL = 1e-6
+#: Relative size of the entries below the diagonal of a Cholesky factor of a
+#: precision above which it is not upper triangular (rounding gives far less).
+TRIANGULAR_RTOL = 1e-10
 
 
 def _check_model(X, means, precisions_cholesky, covariance_type):
@@ -78,7 +95,34 @@ def _check_model(X, means, precisions_cholesky, covariance_type):
             "their diagonal (every entry, for 'diag' and 'spherical') must "
             "be > 0; build them with precision_cholesky()"
         )
+    if covariance_type in ("full", "tied"):
+        stack = U if covariance_type == "full" else U[None]
+        below = np.abs(np.tril(stack, -1)).max(axis=(1, 2))
+        bad = np.flatnonzero(
+            below > TRIANGULAR_RTOL * np.abs(stack).max(axis=(1, 2)))
+        if bad.size:
+            raise ValueError(
+                "precisions_cholesky must be upper triangular (the factors U "
+                "of Sigma^-1 = U U^T that precision_cholesky() returns), got "
+                f"entries below the diagonal as large as {below.max():.3g}"
+                + (f" for component(s) {bad.tolist()}"
+                   if covariance_type == "full" else "")
+            )
     return X, means, U
+
+
+def _check_log_density(log_prob, X, means, U):
+    """``log_prob`` if all finite; else the squared Mahalanobis distances
+    overflowed: a ValueError naming the arguments whose scale is at fault."""
+    if np.isfinite(log_prob).all():
+        return log_prob
+    raise ValueError(
+        "log N(x | mu_k, Sigma_k) overflows float64: the squared Mahalanobis "
+        "distances of X to the means exceed 1.8e308 (X has entries up to "
+        f"{np.abs(X).max():.3g}, the means up to {np.abs(means).max():.3g}, "
+        f"precisions_cholesky up to {np.abs(U).max():.3g}); rescale X (and "
+        "the means and covariances with it)"
+    )
 
 
 def log_gaussian_prob(X, means, precisions_cholesky, covariance_type="full"):
@@ -107,6 +151,13 @@ def log_gaussian_prob(X, means, precisions_cholesky, covariance_type="full"):
            [-2.33787707]])
     """
     X, means, U = _check_model(X, means, precisions_cholesky, covariance_type)
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow: checked
+        log_prob = _log_gaussian_prob(X, means, U, covariance_type)
+    return _check_log_density(log_prob, X, means, U)
+
+
+def _log_gaussian_prob(X, means, U, covariance_type):
+    """:func:`log_gaussian_prob` for validated arguments."""
     d = X.shape[1]
     if covariance_type == "full":
         log_det = np.log(np.diagonal(U, axis1=1, axis2=2)).sum(axis=1)
@@ -151,7 +202,22 @@ def e_step(X, weights, means, precisions_cholesky, covariance_type="full"):
             X, means, U, covariance_type
         )
     log_px = logsumexp(log_joint, axis=1)
-    return log_joint - log_px[:, None], float(np.mean(log_px))
+    log_resp = normalize_log_resp(log_joint - log_px[:, None])
+    return log_resp, float(np.mean(log_px))
+
+
+def normalize_log_resp(log_resp):
+    """``log_resp`` (``log_joint - logsumexp(log_joint)``), with the rows of a point
+    so far from every component that ``logsumexp`` lost its last digits (log-joints
+    beyond about 1e10 in magnitude, whose responsibilities then sum to up to K)
+    normalised again; every other row, and so every ordinary result, unchanged."""
+    with np.errstate(under="ignore"):
+        sums = np.exp(log_resp).sum(axis=1)
+    bad = np.abs(sums - 1.0) > SIMPLEX_ATOL
+    if bad.any():
+        log_resp = log_resp.copy()
+        log_resp[bad] -= np.log(sums[bad])[:, None]
+    return log_resp
 
 
 def m_step(X, resp, covariance_type="full", reg_covar=1e-6):
@@ -198,11 +264,23 @@ def precision_cholesky(covariances, covariance_type="full", reg_covar=None):
     """Cholesky factors ``U`` of the precisions
     (``Sigma^-1 = U U^T``, ``U = L^-T`` where ``Sigma = L L^T``).
 
-    Raises a ``ValueError`` saying to increase ``reg_covar`` when a
-    covariance is not positive definite (``reg_covar`` is only used in that
-    message).
+    ``covariances`` must be finite, shaped for ``covariance_type`` as
+    ``GaussianMixture.covariances_``, symmetric ("full", "tied") and positive
+    definite: otherwise a ``ValueError`` naming ``covariances`` (which says to
+    increase ``reg_covar`` when a covariance is not positive definite;
+    ``reg_covar``, None or a number >= 0, is only used in that message).
     """
+    return _precision_cholesky(covariances, covariance_type, reg_covar)
+
+
+def _precision_cholesky(covariances, covariance_type, reg_covar, *,
+                        name="covariances", fitting=False):
+    """:func:`precision_cholesky`, its errors naming ``name``; ``fitting``:
+    called by a fit (the M-step's covariances, symmetric by construction), whose
+    error is :data:`NOT_POSITIVE_DEFINITE`."""
     reg = "unknown" if reg_covar is None else repr(reg_covar)
+    if reg_covar is not None and not fitting:
+        check_positive_float(reg_covar, "reg_covar", allow_zero=True)
     covariance_type = check_covariance_type(covariance_type)
     shape = np.shape(to_numpy(covariances))
     ndim = {"full": 3, "tied": 2, "diag": 2, "spherical": 1}[covariance_type]
@@ -210,19 +288,26 @@ def precision_cholesky(covariances, covariance_type="full", reg_covar=None):
         covariance_type in ("full", "tied") and shape[-1] != shape[-2]
     ):
         raise ValueError(
-            f"covariances has shape {shape}, which is not a "
+            f"{name} has shape {shape}, which is not a "
             f"{covariance_type!r} covariance array"
         )
-    covariances = check_array_shape(covariances, "covariances", shape)
+    if 0 in shape:
+        raise ValueError(f"{name} must hold at least one component and one "
+                         f"feature, got shape {shape}")
+    if fitting and not np.isfinite(covariances).all():
+        raise ValueError(
+            "Fitting the mixture model failed: the M-step gave non-finite "
+            "covariances (the scale of X overflows float64); rescale X")
+    covariances = check_array_shape(covariances, name, shape)
     if covariance_type in ("full", "tied"):
         stack = covariances if covariance_type == "full" else covariances[None]
+        if not fitting:
+            _check_symmetric(stack, name, covariance_type)
         try:
             L = np.linalg.cholesky(stack)  # Sigma_k = L_k L_k^T, all k at once
         except np.linalg.LinAlgError:
             bad = [k for k, c in enumerate(stack) if not _is_pd(c)]
-            raise ValueError(
-                NOT_POSITIVE_DEFINITE.format(which=bad, reg=reg)
-            ) from None
+            raise ValueError(_not_pd_message(name, bad, reg, fitting)) from None
         # U_k = L_k^-T by one batched solve (small LAPACK calls are slower)
         eye = np.eye(stack.shape[-1], dtype=stack.dtype)
         U = np.triu(np.linalg.solve(L, eye).swapaxes(1, 2))
@@ -231,10 +316,31 @@ def precision_cholesky(covariances, covariance_type="full", reg_covar=None):
         np.reshape(covariances <= 0, (len(covariances), -1)).any(axis=1)
     )
     if bad.size:
-        raise ValueError(
-            NOT_POSITIVE_DEFINITE.format(which=bad.tolist(), reg=reg)
-        )
+        raise ValueError(_not_pd_message(name, bad.tolist(), reg, fitting))
     return 1.0 / np.sqrt(covariances)
+
+
+def _not_pd_message(name, which, reg, fitting):
+    if fitting:
+        return NOT_POSITIVE_DEFINITE.format(which=which, reg=reg)
+    return COVARIANCES_NOT_POSITIVE_DEFINITE.format(name=name, which=which,
+                                                    reg=reg)
+
+
+def _check_symmetric(stack, name, covariance_type):
+    """A ValueError naming ``name`` unless every matrix of ``stack`` (K, d, d)
+    is symmetric to :data:`SYMMETRY_RTOL` (relative to its diagonal)."""
+    asym = np.abs(stack - np.swapaxes(stack, 1, 2))
+    scale = np.sqrt(np.abs(np.diagonal(stack, axis1=1, axis2=2)))
+    rtol = max(SYMMETRY_RTOL, 100 * float(np.finfo(stack.dtype).eps))
+    bad = np.flatnonzero(
+        (asym > rtol * scale[:, :, None] * scale[:, None, :]).any(axis=(1, 2)))
+    if bad.size:
+        where = f" (component(s) {bad.tolist()})" if covariance_type == "full" else ""
+        raise ValueError(
+            f"{name} must be symmetric{where}: got |C_ij - C_ji| up to "
+            f"{asym.max():.3g}; a covariance matrix equals its transpose"
+        )
 
 
 class EMResult(NamedTuple):
@@ -273,6 +379,7 @@ def em(X, weights, means, covariances, covariance_type="full", *,
     """
     tol = check_positive_float(tol, "tol", allow_zero=True)
     max_iter = check_int(max_iter, "max_iter", low=0)
+    _check_em(X, weights, means, covariances, covariance_type, reg_covar)
     history, converged = [], False
     for _ in range(max_iter):
         U = precision_cholesky(covariances, covariance_type, reg_covar)
@@ -301,6 +408,7 @@ def _check_weights(weights, n_components: int) -> np.ndarray:
 
 def _check_resp(X, resp) -> tuple[np.ndarray, np.ndarray]:
     X = check_data(X, name="X")
+    check_scale(X)  # the M-step sums squares of X
     resp = check_data(resp, name="resp")
     if resp.shape[0] != X.shape[0]:
         raise ValueError(
@@ -310,4 +418,40 @@ def _check_resp(X, resp) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             "resp must be responsibilities (>= 0), got a negative entry"
         )
+    # a row: the probabilities that one sample belongs to each component
+    # (sum 1; less, or a row of zeros, leaves the sample partly or wholly out)
+    sums = resp.sum(axis=1)
+    atol = max(SIMPLEX_ATOL, float(np.finfo(resp.dtype).eps) * resp.shape[1])
+    if resp.size and sums.max() > 1.0 + atol:
+        raise ValueError(
+            "resp must be responsibilities: each row sums to at most 1, got "
+            f"a row summing to {sums.max():.10g}"
+        )
+    if not (sums > 0).any():
+        raise ValueError(
+            "resp must assign some sample to a component: it is all zeros, "
+            "which leaves the weights, means and covariances undefined"
+        )
     return X, resp
+
+
+def _check_em(X, weights, means, covariances, covariance_type, reg_covar):
+    """Every argument of :func:`em`, checked before its first step."""
+    covariance_type = check_covariance_type(covariance_type)
+    check_positive_float(reg_covar, "reg_covar", allow_zero=True)
+    X = check_data(X, name="X")
+    check_scale(X)
+    means = check_data(means, name="means")
+    if means.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"means has {means.shape[1]} features but X has {X.shape[1]}"
+        )
+    _check_weights(weights, len(means))
+    shape = covariance_shape(covariance_type, *means.shape)
+    if np.shape(to_numpy(covariances)) != shape:
+        raise ValueError(
+            f"covariances must have shape {shape} for covariance_type="
+            f"{covariance_type!r} and means of shape {means.shape}, got "
+            f"{np.shape(to_numpy(covariances))}"
+        )
+    _precision_cholesky(covariances, covariance_type, reg_covar)

@@ -24,6 +24,7 @@ from .._validation import (
     check_n_features,
     check_positive_float,
     check_random_state_value,
+    check_scale,
     to_numpy,
 )
 from ..mixture import INIT_PARAMS, GaussianMixture
@@ -90,23 +91,21 @@ class MahalanobisScorer(BaseEstimator):
 
     def fit(self, X, y) -> "MahalanobisScorer":
         """Class means and shared covariance of features ``X`` with class labels ``y``."""
+        return self._fit(X, y, "X", "y")
+
+    def _fit(self, X, y, x_name: str, y_name: str) -> "MahalanobisScorer":
+        """:meth:`fit`, with the arguments' names for the error messages."""
         from sklearn.covariance import EmpiricalCovariance
 
         if y is None:
             raise ValueError(
-                "MahalanobisScorer requires y to be passed, but the target y is None: "
-                "give the class label of each row of X"
+                f"MahalanobisScorer requires {y_name} to be passed, but the target {y_name} "
+                f"is None: give the class label of each row of {x_name}"
             )
-        X = check_data(X, name="X", dtype=np.float64, min_samples=2)
-        y = np.asarray(to_numpy(y))
-        if y.ndim != 1 or y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"y must be a 1-D array of {X.shape[0]} labels (one per row of X), "
-                f"got shape {y.shape}"
-            )
-        if y.dtype.kind == "f" and np.isnan(y).any():
-            raise ValueError("y contains NaN labels")
-        self.classes_, inverse = np.unique(y, return_inverse=True)
+        X = check_data(X, name=x_name, dtype=np.float64, min_samples=2)
+        check_scale(X, x_name)  # squares of X overflow in the covariance
+        classes, inverse = _class_labels(y, X.shape[0], y_name, x_name)
+        self.classes_ = classes
         self.means_ = np.stack([X[inverse == k].mean(axis=0) for k in range(self.classes_.size)])
         est = EmpiricalCovariance(assume_centered=True).fit(X - self.means_[inverse])
         self.covariance_, self.precision_ = est.covariance_, est.precision_
@@ -115,12 +114,23 @@ class MahalanobisScorer(BaseEstimator):
 
     def distances(self, X) -> np.ndarray:
         """Squared Mahalanobis distance of each row of ``X`` to each class mean, (n, n_classes)."""
+        return self._distances(X, "X")
+
+    def _distances(self, X, name: str) -> np.ndarray:
+        """:meth:`distances`, with the argument's name for the error messages."""
         check_fitted(self, "precision_")
-        X = check_n_features(self, X)
+        X = check_n_features(self, X, name)
+        check_scale(X, name)
         out = np.empty((X.shape[0], self.classes_.size))
         for k, mu in enumerate(self.means_):
             d = X - mu
             out[:, k] = np.einsum("ij,ij->i", d @ self.precision_, d)
+        if not np.isfinite(out).all():
+            raise ValueError(
+                f"{name}: the squared Mahalanobis distance of some rows overflows float64 "
+                f"(entries as large as {float(np.abs(X).max()):.3g} in magnitude); rescale "
+                f"or clip {name}"
+            )
         return out
 
     def score_samples(self, X) -> np.ndarray:
@@ -148,7 +158,42 @@ def mahalanobis_score(features, train_features, train_labels) -> np.ndarray:
     >>> mahalanobis_score([[0.0, 1.0], [5.0, 1.0]], train, labels).round(6).tolist()
     [-0.0, -50.0]
     """
-    return MahalanobisScorer().fit(train_features, train_labels).score_samples(features)
+    scorer = MahalanobisScorer()._fit(train_features, train_labels, "train_features",
+                                      "train_labels")
+    return -scorer._distances(features, "features").min(axis=1)
+
+
+def _class_labels(y, n: int, name: str, x_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The classes of labels ``y`` (one per row of ``x_name``) and each row's class index;
+    a ValueError/TypeError naming ``name`` for labels that are not class labels."""
+    y = np.asarray(to_numpy(y))
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(
+            f"{name} must be a 1-D array of {n} labels (one per row of {x_name}), "
+            f"got shape {y.shape}"
+        )
+    if y.dtype.kind not in "biufUSO":
+        raise TypeError(
+            f"{name} must hold class labels (integers or strings), got dtype {y.dtype}"
+        )
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError(f"{name} contains NaN labels")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(f"{name} contains infinite labels")
+    if y.dtype.kind == "O":
+        for label in y:
+            if label is None or isinstance(label, complex) or (
+                isinstance(label, float) and not np.isfinite(label)
+            ):
+                raise ValueError(f"{name} contains the label {label!r}: give a class to each row")
+    try:
+        return np.unique(y, return_inverse=True)
+    except TypeError:
+        kinds = sorted({type(label).__name__ for label in y})
+        raise TypeError(
+            f"{name} mixes labels of types {kinds} that cannot be compared; give labels of "
+            "one kind (all integers or all strings)"
+        ) from None
 
 
 #: Parameters of :class:`GMMScorer` passed on to its mixture under the same name.
@@ -266,8 +311,28 @@ class GMMScorer(DensityMixin, BaseEstimator):
                 "estimator must be None or a mixture class such as "
                 f"sklearn.mixture.GaussianMixture (not an instance), got {cls!r}"
             )
-        accepted = inspect.signature(cls).parameters
+        missing = [m for m in ("fit", "score_samples", "bic")
+                   if not callable(getattr(cls, m, None))]
+        if missing:
+            raise TypeError(
+                "estimator must be a mixture class with fit, score_samples and bic, such as "
+                f"sklearn.mixture.GaussianMixture; {cls.__name__} has no {missing}"
+            )
+        try:
+            accepted = inspect.signature(cls).parameters
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"estimator {cls.__name__}: its parameters cannot be read; give a mixture "
+                "class such as sklearn.mixture.GaussianMixture"
+            ) from None
         params = {"n_components": k, **{name: getattr(self, name) for name in _MIXTURE_PARAMS}}
+        takes_any = any(p.kind == p.VAR_KEYWORD for p in accepted.values())
+        refused = sorted(set(params) - set(accepted))
+        if refused and not takes_any:
+            raise TypeError(
+                f"estimator {cls.__name__} takes no parameter {refused}: a mixture class "
+                f"taking {list(params)} is needed, such as sklearn.mixture.GaussianMixture"
+            )
         if check_device(self.device) is not None:
             if "device" not in accepted:
                 raise ValueError(
@@ -285,7 +350,7 @@ class GMMScorer(DensityMixin, BaseEstimator):
                 f"mixture_params must not hold {clash}: they are parameters of GMMScorer itself"
             )
         unknown = sorted(set(extra) - set(accepted))
-        if unknown and not any(p.kind == p.VAR_KEYWORD for p in accepted.values()):
+        if unknown and not takes_any:
             raise ValueError(f"mixture_params: {cls.__name__} takes no parameter {unknown}")
         return cls(**params, **extra)
 
@@ -294,7 +359,13 @@ class GMMScorer(DensityMixin, BaseEstimator):
         ``X`` and the unfitted mixture (:func:`~gmmlab.ood.sweep_n_components` fits the
         mixtures of several scorers together)."""
         mixture = self._mixture()
-        X = check_data(X, name="X", dtype=np.float64, min_samples=max(2, mixture.n_components))
+        X = check_data(X, name="X", dtype=np.float64, min_samples=2)
+        if self.n_components > X.shape[0]:
+            raise ValueError(
+                f"n_components={self.n_components} must be at most the number of samples of "
+                f"X ({X.shape[0]}): a mixture cannot have more components than points"
+            )
+        check_scale(X, "X")  # squares of X (its variance, squared distances) overflow
         if self.standardize:
             self.mean_ = X.mean(axis=0)
             sd = X.std(axis=0)
@@ -306,20 +377,35 @@ class GMMScorer(DensityMixin, BaseEstimator):
 
     def _check_X(self, X) -> np.ndarray:
         check_fitted(self, "mixture_")
-        return check_n_features(self, X)
+        X = check_n_features(self, X)
+        check_scale(X, "X")
+        return X
 
     def score_samples(self, X) -> np.ndarray:
         """Log-density of each row of ``X`` under the fitted mixture, shape (n_samples,)."""
         X = self._check_X(X)
-        return self.mixture_.score_samples(self._transform(X)) - np.log(self.scale_).sum()
+        out = self.mixture_.score_samples(self._transform(X)) - np.log(self.scale_).sum()
+        return _finite(out, X, "log-density")
 
     def score(self, X, y=None) -> float:
         """Mean log-density of the rows of ``X``."""
-        return float(self.score_samples(X).mean())
+        return float(_finite(self.score_samples(X).mean(), X, "mean log-density"))
 
     def bic(self, X) -> float:
         """Bayesian information criterion of the fitted mixture on ``X`` (lower is better)."""
         X = self._check_X(X)
         # The mixture's BIC on standardised data, plus the log-Jacobian of the scaling.
         jacobian = 2.0 * X.shape[0] * np.log(self.scale_).sum()
-        return float(self.mixture_.bic(self._transform(X)) + jacobian)
+        return float(_finite(self.mixture_.bic(self._transform(X)) + jacobian, X, "BIC"))
+
+
+def _finite(value, X: np.ndarray, what: str):
+    """``value`` (computed from ``X``) if all finite, else a ValueError naming ``X``: finite
+    rows far enough from the training features overflow float64."""
+    if np.isfinite(value).all():
+        return value
+    raise ValueError(
+        f"X: the {what} is not finite: rows of X lie too far from the training features "
+        f"(entries as large as {float(np.abs(X).max()):.3g} in magnitude) for float64 "
+        "arithmetic; rescale or clip X"
+    )

@@ -7,7 +7,11 @@ Part of :mod:`gmmlab.ood`; used by the assignment chapter (``book/*/07_ood``) an
 
 from __future__ import annotations
 
+import contextlib
+import numbers
+import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -21,6 +25,7 @@ from .._validation import (
     check_list,
     check_positive_float,
     check_random_state_value,
+    check_scale,
     check_seed,
 )
 from ..mixture import GaussianMixture, fit_many, m_step
@@ -51,24 +56,73 @@ class SweepTable:
 
     rows: list[dict[str, Any]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if isinstance(self.rows, (str, bytes, dict)) or self.rows is None:
+            raise TypeError(
+                f"rows must be a list of dicts (one per K), got {type(self.rows).__name__}"
+            )
+        try:
+            self.rows = list(self.rows)
+        except TypeError:
+            raise TypeError(
+                f"rows must be a list of dicts (one per K), got {type(self.rows).__name__}"
+            ) from None
+        self._check_rows()
+
+    def _check_rows(self) -> None:
+        """Each row a dict holding every column, of the column's type (rows may have been
+        appended since the table was made); a ValueError/TypeError naming ``rows``."""
+        if not isinstance(self.rows, list):
+            raise TypeError(
+                f"rows must be a list of dicts (one per K), got {type(self.rows).__name__}"
+            )
+        for i, row in enumerate(self.rows):
+            if not isinstance(row, dict):
+                raise TypeError(f"rows[{i}] must be a dict of the columns {_COLUMNS}, "
+                                f"got {type(row).__name__}")
+            missing = [c for c in _COLUMNS if c not in row]
+            if missing:
+                raise ValueError(f"rows[{i}] lacks the columns {missing} (a row holds {_COLUMNS})")
+            for column in _COLUMNS:
+                if not _ROW_TYPES[column](row[column]):
+                    raise TypeError(
+                        f"rows[{i}][{column!r}] must be {_ROW_TYPE_NAMES[column]}, got "
+                        f"{row[column]!r}"
+                    )
+
     def column(self, name: str) -> np.ndarray:
         """One column as an array (None becomes NaN)."""
-        if name not in _COLUMNS:
+        if not isinstance(name, str) or name not in _COLUMNS:
             raise ValueError(f"name must be one of {_COLUMNS}, got {name!r}")
+        self._check_rows()
         return np.array([r[name] for r in self.rows], dtype=float)
 
     def best(self, criterion: str = "bic") -> int:
-        """K chosen without OOD data: lowest BIC, or highest held-out log-likelihood."""
-        if criterion not in ("bic", "heldout"):
+        """K chosen without OOD data: lowest BIC, or highest held-out log-likelihood.
+
+        Rows whose value is NaN (a failed fit) are never chosen (with a warning); a
+        ValueError when no row has a value.
+        """
+        if not isinstance(criterion, str) or criterion not in ("bic", "heldout"):
             raise ValueError(f"criterion must be 'bic' or 'heldout', got {criterion!r}")
+        self._check_rows()
         if not self.rows:
             raise ValueError("the table has no rows: run sweep_n_components first")
-        if criterion == "bic":
-            return int(self.rows[int(np.argmin(self.column("bic")))]["n_components"])
-        return int(self.rows[int(np.argmax(self.column("heldout_loglik")))]["n_components"])
+        column = "bic" if criterion == "bic" else "heldout_loglik"
+        values = self.column(column)
+        known = np.flatnonzero(~np.isnan(values))
+        if known.size == 0:
+            raise ValueError(f"rows: every row's {column} is NaN, no K can be chosen by it")
+        if known.size < values.size:
+            skipped = [self.rows[i]["n_components"] for i in np.flatnonzero(np.isnan(values))]
+            warnings.warn(f"SweepTable.best: K = {skipped} skipped, their {column} is NaN",
+                          RuntimeWarning, stacklevel=2)
+        pick = np.argmin(values[known]) if criterion == "bic" else np.argmax(values[known])
+        return int(self.rows[int(known[pick])]["n_components"])
 
     def to_string(self) -> str:
         """The table, fixed precision, one line per K."""
+        self._check_rows()
         lines = [
             f"{'K':>3} {'held-out LL':>12} {'BIC':>14} {'AUROC':>7} {'FPR95':>7} "
             f"{'fit s':>7} {'iter':>5}"
@@ -84,6 +138,46 @@ class SweepTable:
 
     def __str__(self) -> str:
         return self.to_string()
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+#: What each column of a row of :class:`SweepTable` holds.
+_ROW_TYPES = {
+    "n_components": _is_int,
+    "heldout_loglik": _is_real,
+    "bic": _is_real,
+    "auroc": lambda v: v is None or _is_real(v),
+    "fpr95": lambda v: v is None or _is_real(v),
+    "fit_time": _is_real,
+    "n_iter": _is_int,
+    "converged": lambda v: isinstance(v, (bool, np.bool_)),
+}
+_ROW_TYPE_NAMES = {
+    "n_components": "an int", "heldout_loglik": "a number", "bic": "a number",
+    "auroc": "None or a number", "fpr95": "None or a number", "fit_time": "a number",
+    "n_iter": "an int", "converged": "a bool",
+}
+
+
+@contextlib.contextmanager
+def _blame(name: str):
+    """Errors raised inside the block are about argument ``name``: a ValueError/TypeError
+    whose message does not name it gets ``name`` in front (the mixture calls its data X)."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        if re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", message):
+            raise
+        kind = ValueError if isinstance(exc, ValueError) else TypeError
+        raise kind(f"{name} (given to the mixture as X): {message}") from exc
 
 
 def _check_fraction(validation_fraction) -> float:
@@ -114,6 +208,7 @@ def _check_test_features(features_in, features_out, n_features: int):
         T = check_data(T, name=name, dtype=np.float64)
         if T.shape[1] != n_features:
             raise ValueError(f"{name} has {T.shape[1]} features, features has {n_features}")
+        check_scale(T, name)
         checked.append(T)
     return checked[0], checked[1]
 
@@ -198,6 +293,7 @@ def sweep_n_components(
     ([1.0, 2.0, 3.0, 4.0], 3)
     """
     X = check_data(features, name="features", dtype=np.float64, min_samples=2)
+    check_scale(X, "features")
     cands = _check_candidates(candidates)
     validation_fraction = _check_fraction(validation_fraction)
     if (features_in is None) != (features_out is None):
@@ -220,6 +316,15 @@ def sweep_n_components(
     if max_fit_samples is not None and max_fit_samples < fit_idx.size:
         keep = np.random.default_rng(seed + 1).permutation(fit_idx.size)[:max_fit_samples]
         fit_idx = np.sort(fit_idx[keep])
+    too_many = [k for k in cands if k > fit_idx.size]
+    if too_many:
+        raise ValueError(
+            f"candidates: K = {too_many} more than the {fit_idx.size} rows the mixtures are "
+            f"fitted on ({X.shape[0]} rows of features, less the held-out fraction "
+            f"{validation_fraction}"
+            + (f", at most max_fit_samples={max_fit_samples}" if max_fit_samples else "")
+            + ")"
+        )
     X_fit, X_val = X[fit_idx], X[val_idx]
     table = SweepTable()
 
@@ -230,7 +335,8 @@ def sweep_n_components(
 
     if fit_together and len(cands) > 1 and scorers[0].estimator in (None, GaussianMixture):
         t0 = time.perf_counter()
-        fit_scorers(scorers, X_fit)
+        with _blame("features"):
+            fit_scorers(scorers, X_fit)
         elapsed = time.perf_counter() - t0
         work = np.array([s.mixture_.n_components * max(1, s.mixture_.n_iter_) for s in scorers],
                         dtype=float)
@@ -239,7 +345,8 @@ def sweep_n_components(
         return table
     for scorer in scorers:
         t0 = time.perf_counter()
-        scorer.fit(X_fit)
+        with _blame("features"):
+            scorer.fit(X_fit)
         add(scorer, time.perf_counter() - t0)
     return table
 
@@ -298,10 +405,12 @@ def fit_scorers(scorers, X) -> list[GMMScorer]:
 
 def _sweep_row(scorer, X_fit, X_val, features_in, features_out, fit_time) -> dict:
     """Measure one fitted :class:`~gmmlab.ood.GMMScorer` (one row of the sweep)."""
+    with _blame("features"):
+        heldout, bic = scorer.score(X_val), scorer.bic(X_fit)
     row = {
         "n_components": scorer.mixture_.n_components,
-        "heldout_loglik": scorer.score(X_val),
-        "bic": scorer.bic(X_fit),
+        "heldout_loglik": heldout,
+        "bic": bic,
         "auroc": None,
         "fpr95": None,
         "fit_time": fit_time,
@@ -309,7 +418,10 @@ def _sweep_row(scorer, X_fit, X_val, features_in, features_out, fit_time) -> dic
         "converged": bool(getattr(scorer.mixture_, "converged_", True)),
     }
     if features_in is not None:
-        s_in, s_out = scorer.score_samples(features_in), scorer.score_samples(features_out)
+        with _blame("features_in"):
+            s_in = scorer.score_samples(features_in)
+        with _blame("features_out"):
+            s_out = scorer.score_samples(features_out)
         row["auroc"] = metrics.auroc(s_in, s_out)
         row["fpr95"] = metrics.fpr_at_tpr(s_in, s_out, tpr=0.95)
     return row
@@ -339,7 +451,7 @@ def select_n_components(
     >>> select_n_components(X, [1, 2, 3, 4], criterion="bic")
     3
     """
-    if criterion not in ("bic", "heldout"):
+    if not isinstance(criterion, str) or criterion not in ("bic", "heldout"):
         raise ValueError(f"criterion must be 'bic' or 'heldout', got {criterion!r}")
     table = sweep_n_components(
         features,
@@ -386,6 +498,7 @@ def sklearn_start(X, n_components: int, *, random_state=0, reg_covar: float = 1e
     from sklearn.cluster import KMeans as SklearnKMeans
 
     X = check_data(X, name="X", dtype=np.float64, min_samples=2)
+    check_scale(X, "X")  # squares of X overflow in the covariances
     k = check_int(n_components, "n_components", low=1)
     if k > X.shape[0]:
         raise ValueError(f"n_components={k} must be at most the number of samples ({X.shape[0]})")
@@ -427,16 +540,20 @@ def replay_submission(features, candidates: Sequence[int] = range(1, 16), *, fea
         ``fpr95``, ``bic``, ``n_iter``, ``converged``.
     """
     X = check_data(features, name="features", dtype=np.float64, min_samples=2)
+    check_scale(X, "features")
     cands = _check_candidates(candidates, X.shape[0])
     features_in, features_out = _check_test_features(features_in, features_out, X.shape[1])
     seed = check_seed(random_state)
-    starts = [sklearn_start(X, k, random_state=seed) for k in cands]
-    mixtures = fit_many(
-        [GaussianMixture(k, random_state=seed, **start) for k, start in zip(cands, starts)], X
-    )
+    with _blame("features"):
+        starts = [sklearn_start(X, k, random_state=seed) for k in cands]
+        mixtures = fit_many(
+            [GaussianMixture(k, random_state=seed, **start) for k, start in zip(cands, starts)],
+            X,
+        )
     rows = []
     for mixture in mixtures:
-        s_in, s_out = mixture.score_samples(features_in), mixture.score_samples(features_out)
+        s_in = _finite_scores(mixture.score_samples(features_in), features_in, "features_in")
+        s_out = _finite_scores(mixture.score_samples(features_out), features_out, "features_out")
         rows.append({
             "n_components": mixture.n_components,
             "loglik_in": float(s_in.mean()),
@@ -449,3 +566,15 @@ def replay_submission(features, candidates: Sequence[int] = range(1, 16), *, fea
             "converged": bool(mixture.converged_),
         })
     return rows
+
+
+def _finite_scores(scores: np.ndarray, T: np.ndarray, name: str) -> np.ndarray:
+    """``scores`` (log-densities of the rows of ``T``) if finite, else a ValueError naming
+    ``name``: rows far enough from the training features overflow float64."""
+    if np.isfinite(scores).all():
+        return scores
+    raise ValueError(
+        f"{name}: the log-density of some rows is not finite: they lie too far from the "
+        f"training features (entries as large as {float(np.abs(T).max()):.3g} in magnitude) "
+        f"for float64 arithmetic; rescale or clip {name}"
+    )

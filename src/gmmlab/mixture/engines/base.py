@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..._backend import Backend
-from ..reference import NOT_POSITIVE_DEFINITE, precision_cholesky
+from ..reference import NOT_POSITIVE_DEFINITE, _precision_cholesky
 
 __all__ = ["Params", "Moments", "FAR_COMPONENT"]
 
@@ -115,7 +115,7 @@ class Moments:
         """Batched ``U_k = L_k^-T`` of covariances of shape (K, d, d)."""
         bk = self.bk
         if bk.torch is None:
-            return precision_cholesky(cov, "full", self.reg_covar)
+            return _precision_cholesky(cov, "full", self.reg_covar, fitting=True)
         torch = bk.torch
         L, info = torch.linalg.cholesky_ex(cov)
         if bool((info != 0).any()):

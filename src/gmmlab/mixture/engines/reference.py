@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._backend import Backend
-from ..reference import e_step, log_gaussian_prob, m_step, precision_cholesky
+from ..reference import _precision_cholesky, e_step, log_gaussian_prob, m_step
 from .base import Params
 
 __all__ = ["ReferenceEngine"]
@@ -54,6 +54,7 @@ class ReferenceEngine:
     def m_step(self, resp) -> Params:
         weights, means, cov = m_step(self.X, resp, self.covariance_type, self.reg_covar)
         return Params(weights, means, cov,
-                      precision_cholesky(cov, self.covariance_type, self.reg_covar))
+                      _precision_cholesky(cov, self.covariance_type, self.reg_covar,
+                                          fitting=True))
 
     m_step_from_resp = m_step
