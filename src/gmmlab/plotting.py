@@ -334,11 +334,12 @@ def show_images(
     labels : sequence of length >= n, optional
         Label of each image, shown above it.
     n : int
-        Number of images to show (at most ``len(images)``).
+        Number of images to show (at most ``len(images)``, and ``MAX_GRID_AXES``).
     ncols : int
         Number of columns of the grid.
     class_names : sequence of str, optional
-        ``class_names[label]`` is shown instead of the label itself.
+        ``class_names[label]`` is shown instead of the label itself (labels must then
+        be integer indices ``0 .. len(class_names) - 1``).
     title : str, optional
         Title of the whole figure.
     label_format : str
@@ -1009,7 +1010,8 @@ def show_clusters(
     ----------
     images : array-like of shape (N, 28, 28) or (N, 784)
     labels : array-like of shape (N,)
-        Cluster of each image (integers ``0 .. K-1``).
+        Cluster of each image (integers ``0 .. K-1``, with ``K <= N`` and at most
+        ``MAX_GRID_AXES`` (1000) images in the whole grid).
     n_per_cluster : int
         Images per row (fewer when a cluster is smaller; the row is then padded).
     random_state : int, numpy Generator, RandomState or None

@@ -160,7 +160,8 @@ def lloyd_step(X, centers, x_sq=None, *, sample_weight=None, pool=None,
         The data (integers are converted to ``float64``; NaN and infinities are
         refused).
     centers : array-like of shape (n_clusters, n_features)
-        Current centers (converted to the dtype of ``X``), at most one per point.
+        Current centers (converted to the dtype of ``X``), at most one per
+        point.
     x_sq : array-like of shape (n_samples,), optional
         Precomputed squared row norms of ``X``.
     sample_weight : array-like of shape (n_samples,) or float, optional

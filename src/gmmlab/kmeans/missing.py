@@ -309,7 +309,8 @@ class MissingDataKMeans(KMeans):
             return self._fit_submitted(X, c, sample_weight)
         X_filled, n_missing = self._fill_missing(X)
         # c for every missing entry (times the weight of its row) ...
-        extra = _check_cost(c * _weighted_sum(n_missing, sample_weight, X_filled), c)
+        extra = c * _weighted_sum(n_missing, sample_weight, X_filled)
+        extra = _check_cost(extra, c)
         # ... plus K-means on the zero-filled data (weighted by sample_weight)
         super().fit(X_filled, sample_weight=sample_weight)
         self._check_features(X, X_filled, reset=True)  # X's column names
@@ -326,7 +327,8 @@ class MissingDataKMeans(KMeans):
         X_filled = self._check_X(X, reset=True)
         n_missing = (~observed).sum(axis=1)
         sample_weight = check_sample_weight(sample_weight, X_filled)
-        extra = _check_cost(c * _weighted_sum(n_missing, sample_weight, X_filled), c)
+        extra = c * _weighted_sum(n_missing, sample_weight, X_filled)
+        extra = _check_cost(extra, c)
         n_clusters, n_init, max_iter, tol, init = self._check_params(X_filled)
         self._check_algorithm(n_clusters, None)
         verbose = _check_verbose(self.verbose)

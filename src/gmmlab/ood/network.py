@@ -36,11 +36,12 @@ class MLP(nn.Module):
     ``layers`` that starts with the ``Flatten`` -- so a ``state_dict`` saved
     from the homework's own class loads into this one (keys ``layers.1.*``,
     ``layers.3.*``, ``layers.5.*``).
-    Inputs are images scaled to [0, 1] (use :func:`scale_images`): a torch tensor of
-    the network's dtype (float32) and device, of shape ``(n, 28, 28)``, ``(n, 784)``
-    or ``(n, 1, 28, 28)`` (torchvision's layout), with finite values; anything else
-    (a numpy array, uint8 pixels, float64, another shape) is refused by every method
-    with an error naming ``x``. :meth:`forward` returns the 10 logits.
+    Inputs are images scaled to [0, 1] (use :func:`scale_images`): a
+    torch tensor of the network's dtype (float32) and device, of shape
+    ``(n, 28, 28)``, ``(n, 784)`` or ``(n, 1, 28, 28)`` (torchvision's
+    layout), with finite values; anything else (a numpy array, uint8
+    pixels, float64, another shape) is refused by every method with an
+    error naming ``x``. :meth:`forward` returns the 10 logits.
     Used by the assignment chapter (``book/*/07_ood``).
 
     Examples
@@ -64,71 +65,72 @@ class MLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The 10 class logits."""
-        return self._checked_output(self.layers(self._check_input(x)), x)
+        return _finite_output(self, self.layers(_check_x(self, x)), x)
 
     def penultimate(self, x: torch.Tensor) -> torch.Tensor:
         """The homework's features: ``self.layers[:-2](x)``, the 64 outputs
         of the second linear layer *before* its ReLU (the ``Flatten`` is
         inside ``layers``)."""
-        return self._checked_output(self.layers[:-2](self._check_input(x)), x)
+        return _finite_output(self, self.layers[:-2](_check_x(self, x)), x)
 
     def penultimate_relu(self, x: torch.Tensor) -> torch.Tensor:
         """The same 64 units *after* the second ReLU, ``self.layers[:-1](x)``.
         """
-        return self._checked_output(self.layers[:-1](self._check_input(x)), x)
+        return _finite_output(self, self.layers[:-1](_check_x(self, x)), x)
 
     def hidden1(self, x: torch.Tensor) -> torch.Tensor:
         """The 128 outputs of the first linear layer *before* its ReLU."""
-        return self._checked_output(self.layers[:2](self._check_input(x)), x)
+        return _finite_output(self, self.layers[:2](_check_x(self, x)), x)
 
-    def _check_input(self, x) -> torch.Tensor:
-        """``x`` unchanged if the network can take it; otherwise an error naming ``x``."""
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(
-                "x must be a torch.Tensor of images scaled to [0, 1], of shape (n, 28, 28) "
-                f"or (n, 784), got {type(x).__name__}; gmmlab.ood.scale_images(images) "
-                "turns uint8 pixels or floats in [0, 1] (numpy or torch) into one"
-            )
-        weight = self.layers[1].weight
-        if x.dtype != weight.dtype:
-            dtype = str(weight.dtype).replace("torch.", "")
-            hint = (
-                f"convert it with x.to(torch.{dtype})" if x.is_floating_point()
-                else "gmmlab.ood.scale_images(images) divides uint8 pixels by 255"
-            )
-            raise TypeError(
-                f"x must have the network's dtype {dtype}, got "
-                f"{str(x.dtype).replace('torch.', '')}; {hint}"
-            )
-        shape = tuple(x.shape)
-        if len(shape) < 2 or shape[1:] not in ((_N_PIXELS,), (28, 28), (1, 28, 28)):
-            raise ValueError(
-                f"x must have shape (n, 28, 28), (n, 784) or (n, 1, 28, 28), got {shape}"
-            )
-        if x.device != weight.device:
-            raise ValueError(
-                f"x is on device {x.device}, the network on {weight.device}: move one of "
-                "them (x.to(device) or model.to(device))"
-            )
-        if not bool(torch.isfinite(x).all()):
-            raise ValueError("x contains NaN or infinite values")
-        return x
 
-    def _checked_output(self, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """``out`` unchanged if finite; otherwise an error saying why it is not."""
-        if bool(torch.isfinite(out).all()):
-            return out
-        if not all(bool(torch.isfinite(p).all()) for p in self.parameters()):
-            raise ValueError(
-                "the network's parameters contain NaN or infinite values (a diverged "
-                "training?): its outputs are not finite"
-            )
-        top = float(x.detach().abs().max())
-        raise ValueError(
-            f"x: the network's output overflows {str(out.dtype).replace('torch.', '')} for "
-            f"inputs as large as {top:.3g} in magnitude; the network expects images scaled "
-            "to [0, 1] (gmmlab.ood.scale_images)"
+def _check_x(model: MLP, x) -> torch.Tensor:
+    """``x`` unchanged if ``model`` can take it; otherwise an error naming ``x``."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(
+            "x must be a torch.Tensor of images scaled to [0, 1], of shape (n, 28, 28) "
+            f"or (n, 784), got {type(x).__name__}; gmmlab.ood.scale_images(images) "
+            "turns uint8 pixels or floats in [0, 1] (numpy or torch) into one"
         )
+    weight = model.layers[1].weight
+    if x.dtype != weight.dtype:
+        dtype = str(weight.dtype).replace("torch.", "")
+        hint = (
+            f"convert it with x.to(torch.{dtype})" if x.is_floating_point()
+            else "gmmlab.ood.scale_images(images) divides uint8 pixels by 255"
+        )
+        raise TypeError(
+            f"x must have the network's dtype {dtype}, got "
+            f"{str(x.dtype).replace('torch.', '')}; {hint}"
+        )
+    shape = tuple(x.shape)
+    if len(shape) < 2 or shape[1:] not in ((_N_PIXELS,), (28, 28), (1, 28, 28)):
+        raise ValueError(
+            f"x must have shape (n, 28, 28), (n, 784) or (n, 1, 28, 28), got {shape}"
+        )
+    if x.device != weight.device:
+        raise ValueError(
+            f"x is on device {x.device}, the network on {weight.device}: move one of "
+            "them (x.to(device) or model.to(device))"
+        )
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x contains NaN or infinite values")
+    return x
+
+def _finite_output(model: MLP, out, x) -> torch.Tensor:
+    """``out`` unchanged if finite; otherwise an error saying why it is not."""
+    if bool(torch.isfinite(out).all()):
+        return out
+    if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+        raise ValueError(
+            "the network's parameters contain NaN or infinite values (a diverged "
+            "training?): its outputs are not finite"
+        )
+    top = float(x.detach().abs().max())
+    raise ValueError(
+        f"x: the network's output overflows {str(out.dtype).replace('torch.', '')} for "
+        f"inputs as large as {top:.3g} in magnitude; the network expects images scaled "
+        "to [0, 1] (gmmlab.ood.scale_images)"
+    )
 
 
 def scale_images(images, *, name: str = "images") -> torch.Tensor:
